@@ -1,0 +1,140 @@
+//! `/api/v1/channels`: list and create channels. The secret leaves only in the creation
+//! response; lists never carry it. Config validation is core's.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use seam_core::channel::{self, Channel, ChannelKind};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    ApiState,
+    authenticate::Authenticated,
+    error::{ApiError, ErrorBody},
+    extract::ApiJson,
+    page::List,
+};
+
+pub fn router() -> Router<Arc<ApiState>> {
+    Router::new().route("/api/v1/channels", get(list).post(create))
+}
+
+/// A channel as clients see it. Has no field for the secret, so none can leak.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelView {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    /// `api`, `email`, `webchat`, `whatsapp`, `messenger`, `instagram`, `telegram`, `line`,
+    /// `sms` or `voice`.
+    pub kind: String,
+    pub name: String,
+    /// Kind-specific settings; for `api`, an optional `webhook_url`.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Channel> for ChannelView {
+    fn from(channel: Channel) -> Self {
+        ChannelView {
+            id: channel.id.0,
+            workspace_id: channel.workspace_id.0,
+            kind: channel.kind.as_str().to_string(),
+            name: channel.name,
+            config: channel.config,
+            created_at: channel.created_at,
+        }
+    }
+}
+
+/// A channel just created: shown once with what an integrator needs to call it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedChannelView {
+    #[serde(flatten)]
+    pub channel: ChannelView,
+    /// API channels: the bearer secret for the inbound endpoint; shown only here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// API channels: the path to POST inbound messages to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound_url: Option<String>,
+}
+
+/// The path of an API channel's inbound endpoint.
+pub fn inbound_path(channel_id: Uuid) -> String {
+    format!("/api/v1/channels/{channel_id}/inbound")
+}
+
+/// Lists the workspace's channels.
+#[utoipa::path(
+    get, path = "/api/v1/channels", tag = "channels",
+    responses((status = 200, description = "Every channel", body = List<ChannelView>)),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn list(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<List<ChannelView>>, ApiError> {
+    let channels = channel::list_channels(state.store.as_ref(), &actor).await?;
+    Ok(Json(List {
+        items: channels.into_iter().map(ChannelView::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateRequest {
+    pub kind: String,
+    pub name: String,
+    /// Kind-specific settings; for `api`: `{"webhook_url"?: "https://…"}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+}
+
+/// Creates a channel (admins and owners).
+#[utoipa::path(
+    post, path = "/api/v1/channels", tag = "channels",
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "Created; an API channel's secret is shown once", body = CreatedChannelView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "Invalid kind, name or config", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn create(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiJson(request): ApiJson<CreateRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let created = channel::create_channel(
+        state.store.as_ref(),
+        &actor,
+        &request.kind,
+        &request.name,
+        &request.config,
+        chrono::Utc::now(),
+    )
+    .await?;
+    let is_api = created.channel.kind == ChannelKind::Api;
+    let view = CreatedChannelView {
+        inbound_url: is_api.then(|| inbound_path(created.channel.id.0)),
+        secret: is_api.then_some(created.secret),
+        channel: created.channel.into(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(view),
+    ))
+}

@@ -1,0 +1,138 @@
+//! `/api/v1/customers` and `/api/v1/customers/{id}`: search and the profile with its identities.
+//! Matching and scoping are core's and the store's; this module only translates.
+
+use std::sync::Arc;
+
+use axum::{Json, Router, extract::State, routing::get};
+use chrono::{DateTime, Utc};
+use seam_core::{
+    customer::{self, CustomerIdentity, CustomerProfile},
+    ids::CustomerId,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    ApiState,
+    authenticate::Authenticated,
+    error::{ApiError, ErrorBody},
+    extract::{ApiPath, ApiQuery},
+    page::{self, List},
+};
+
+pub fn router() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/api/v1/customers", get(search))
+        .route("/api/v1/customers/{id}", get(read))
+}
+
+/// One address the customer is known by.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityView {
+    /// `email`, `phone`, `whatsapp`, `messenger`, `instagram`, `telegram`, `line`, `visitor`
+    /// or `external_id`.
+    pub kind: String,
+    /// Normalised: emails lower-cased, phone numbers in E.164.
+    pub value: String,
+    /// Proven by a channel rather than claimed by the sender.
+    pub verified: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<CustomerIdentity> for IdentityView {
+    fn from(held: CustomerIdentity) -> Self {
+        IdentityView {
+            kind: held.identity.kind.as_str().to_string(),
+            value: held.identity.value,
+            verified: held.verified,
+            created_at: held.created_at,
+        }
+    }
+}
+
+/// The unified profile of one customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerView {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: Option<String>,
+    pub identities: Vec<IdentityView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CustomerProfile> for CustomerView {
+    fn from(profile: CustomerProfile) -> Self {
+        let customer = profile.customer;
+        CustomerView {
+            id: customer.id.0,
+            workspace_id: customer.workspace_id.0,
+            name: customer.name,
+            identities: profile
+                .identities
+                .into_iter()
+                .map(IdentityView::from)
+                .collect(),
+            created_at: customer.created_at,
+            updated_at: customer.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Part of a name or of any identity value; all customers when absent.
+    pub q: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–100, default 25.
+    pub limit: Option<String>,
+}
+
+/// Searches customers by name or identity, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/customers", tag = "customers", params(SearchQuery),
+    responses(
+        (status = 200, description = "One page", body = List<CustomerView>),
+        (status = 422, description = "An invalid parameter", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn search(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Json<List<CustomerView>>, ApiError> {
+    let cursor = page::parse_cursor(query.cursor.as_deref())?;
+    let limit = page::parse_limit(query.limit.as_deref())?;
+    let page = customer::search_customers(
+        state.store.as_ref(),
+        &actor,
+        query.q.as_deref(),
+        cursor.as_ref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(List::from_page(page, CustomerView::from)))
+}
+
+/// Reads one customer's profile with every identity it holds.
+#[utoipa::path(
+    get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "The profile", body = CustomerView),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn read(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<CustomerId>,
+) -> Result<Json<CustomerView>, ApiError> {
+    let profile = customer::get_customer(state.store.as_ref(), &actor, id).await?;
+    Ok(Json(profile.into()))
+}

@@ -1,0 +1,93 @@
+//! Seam's HTTP and WebSocket surface (axum): REST handlers, auth extractors, OpenAPI, request
+//! layers. Handlers extract, call one core use case and map the result; no SQL, no business
+//! rules, no storage crate here.
+
+mod auth;
+mod authenticate;
+mod channels;
+mod conversations;
+mod customers;
+mod error;
+mod extract;
+mod health;
+mod inbound;
+mod messages;
+mod observe;
+mod openapi;
+mod page;
+mod realtime;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{Router, error_handling::HandleErrorLayer, extract::DefaultBodyLimit, middleware};
+use seam_core::ports::{Bus, Store};
+use tower::ServiceBuilder;
+
+pub use crate::{
+    authenticate::{Authenticated, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE},
+    error::{ApiError, ErrorBody, ErrorDetail},
+    openapi::ApiDoc,
+};
+
+/// What every handler shares.
+pub struct ApiState {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    /// Renders `/metrics`; `None` answers 404 there.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub config: ApiConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Largest request body accepted (413 beyond). Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered 408. Default 30 s.
+    pub request_timeout: Duration,
+    /// Mark cookies `Secure`; turn on whenever Seam is reached over https.
+    pub secure_cookies: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Every route of the API with its layers. The last `.layer()` is the outermost: request id,
+/// span and metrics wrap everything (so they see timeouts too), then the timeout, then the
+/// body limit closest to the handlers.
+pub fn router(state: ApiState) -> Router {
+    let timeout = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(timed_out))
+        .timeout(state.config.request_timeout);
+    Router::new()
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(auth::router())
+        .merge(conversations::router())
+        .merge(messages::router())
+        .merge(customers::router())
+        .merge(channels::router())
+        .merge(inbound::router())
+        .merge(realtime::router())
+        .fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(timeout)
+        .layer(middleware::from_fn(observe::observe))
+        .with_state(Arc::new(state))
+}
+
+/// Maps the timeout layer's error (the only error a layer here produces) to our JSON shape.
+async fn timed_out(error: tower::BoxError) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::Timeout
+    } else {
+        ApiError::Domain(seam_core::Error::internal(error))
+    }
+}

@@ -1,0 +1,188 @@
+//! `/api/v1/conversations/{id}/messages`: read a conversation's messages and send a reply or an
+//! internal note. Channel choice and delivery rules are core's (`outbound`).
+
+use std::sync::Arc;
+
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use chrono::{DateTime, Utc};
+use seam_core::{
+    Error, Result,
+    ids::{ChannelId, ConversationId},
+    message::Message,
+    outbound::{self, ChannelChoice, Reply},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    ApiState,
+    authenticate::Authenticated,
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiPath, ApiQuery},
+    page::{self, List},
+};
+
+pub fn router() -> Router<Arc<ApiState>> {
+    Router::new().route("/api/v1/conversations/{id}/messages", get(list).post(send))
+}
+
+/// A message as clients see it (the same fields realtime events carry).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub conversation_id: Uuid,
+    pub customer_id: Uuid,
+    /// `inbound`, `outbound`, `note` or `activity`.
+    pub kind: String,
+    pub channel_id: Option<Uuid>,
+    /// The address it came from or went to, when known.
+    pub identity: Option<String>,
+    pub author_id: Option<Uuid>,
+    pub provider_message_id: Option<String>,
+    pub text: String,
+    /// `queued`, `sent`, `delivered`, `read` or `failed`; outbound messages only.
+    pub delivery_status: Option<String>,
+    pub delivery_error: Option<String>,
+    pub sent_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        MessageView {
+            id: m.id.0,
+            workspace_id: m.workspace_id.0,
+            conversation_id: m.conversation_id.0,
+            customer_id: m.customer_id.0,
+            kind: m.kind.as_str().to_string(),
+            channel_id: m.channel_id.map(|id| id.0),
+            identity: m.identity,
+            author_id: m.author_id.map(|id| id.0),
+            provider_message_id: m.provider_message_id,
+            text: m.text,
+            delivery_status: m.delivery_status.map(|status| status.as_str().to_string()),
+            delivery_error: m.delivery_error,
+            sent_at: m.sent_at,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–100, default 25.
+    pub limit: Option<String>,
+}
+
+/// Lists a conversation's messages, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id"), ListQuery),
+    responses(
+        (status = 200, description = "One page", body = List<MessageView>),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn list(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<List<MessageView>>, ApiError> {
+    let cursor = page::parse_cursor(query.cursor.as_deref())?;
+    let limit = page::parse_limit(query.limit.as_deref())?;
+    let page =
+        outbound::list_messages(state.store.as_ref(), &actor, id, cursor.as_ref(), limit).await?;
+    Ok(Json(List::from_page(page, MessageView::from)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SendRequest {
+    pub text: String,
+    /// A channel id, or `auto` (the default): the channel the customer last wrote on.
+    pub channel: Option<String>,
+    /// An internal note: shown to agents, never delivered.
+    #[serde(default)]
+    pub private: bool,
+}
+
+impl SendRequest {
+    pub fn into_reply(self) -> Result<Reply> {
+        let channel = match self.channel.as_deref().map(str::trim) {
+            None | Some("auto") => ChannelChoice::Auto,
+            Some(raw) => ChannelChoice::Explicit(
+                ChannelId::parse(raw)
+                    .ok_or_else(|| Error::invalid("channel", "must be a channel id or auto"))?,
+            ),
+        };
+        Ok(Reply {
+            text: self.text,
+            channel,
+            private: self.private,
+        })
+    }
+}
+
+/// Sends a reply (queued for delivery) or, with `private`, stores an internal note.
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body = SendRequest,
+    responses(
+        (status = 201, description = "Stored (and queued, for replies)", body = MessageView),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 422, description = "Invalid input or a channel that cannot deliver", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn send(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<SendRequest>,
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    let reply = request.into_reply()?;
+    let message =
+        outbound::send_reply(state.store.as_ref(), &actor, id, reply, chrono::Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(message.into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::parse_json;
+
+    #[test]
+    fn a_reply_goes_out_on_the_last_channel_unless_one_is_named() {
+        let request: SendRequest = parse_json(br#"{"text": "hi"}"#).unwrap();
+        let reply = request.into_reply().unwrap();
+        assert_eq!(reply.channel, ChannelChoice::Auto);
+        assert!(!reply.private);
+        let request: SendRequest = parse_json(br#"{"text": "hi", "channel": "auto"}"#).unwrap();
+        assert_eq!(request.into_reply().unwrap().channel, ChannelChoice::Auto);
+        let id = ChannelId::new();
+        let body = format!(r#"{{"text": "hi", "channel": "{id}", "private": true}}"#);
+        let reply = parse_json::<SendRequest>(body.as_bytes())
+            .unwrap()
+            .into_reply()
+            .unwrap();
+        assert_eq!(reply.channel, ChannelChoice::Explicit(id));
+        assert!(reply.private);
+    }
+
+    #[test]
+    fn a_channel_that_is_neither_an_id_nor_auto_is_invalid() {
+        let request: SendRequest = parse_json(br#"{"text": "hi", "channel": "email"}"#).unwrap();
+        let error = request.into_reply().unwrap_err();
+        assert!(
+            matches!(error, Error::Invalid { ref field, .. } if field == "channel"),
+            "{error:?}"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! The OpenAPI document, generated from the handlers' annotations and served at
+//! `/api/openapi.json`. Lists paths; holds no handler logic.
+
+use std::sync::Arc;
+
+use axum::{Json, Router, routing::get};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::{
+    ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
+    inbound, messages, realtime,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Seam API", description = "Omnichannel customer support: REST and realtime."),
+    paths(
+        health::healthz, health::readyz, health::metrics,
+        auth::login, auth::logout, auth::create_token,
+        conversations::list, conversations::read, conversations::update,
+        messages::list, messages::send,
+        customers::search, customers::read,
+        channels::list, channels::create,
+        inbound::receive,
+        realtime::connect,
+    ),
+    modifiers(&SecuritySchemes),
+)]
+pub struct ApiDoc;
+
+/// Names the three credentials the paths refer to.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer =
+            || SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        components.add_security_scheme("bearer", bearer());
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "Session cookie from login; writes also need the X-CSRF-Token header.",
+            ))),
+        );
+        components.add_security_scheme("channel_secret", bearer());
+    }
+}
+
+pub fn router() -> Router<Arc<ApiState>> {
+    Router::new().route("/api/openapi.json", get(document))
+}
+
+async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,5 @@
+//! Channel adapters: provider payloads <-> core's inbound and outbound types, signatures, and
+//! senders over the providers' HTTP APIs. No database access: adapters translate and send.
+
+pub mod api_channel;
+pub mod http;

@@ -1,0 +1,169 @@
+//! Channels: configured connections to the outside world. Creating one checks the fields its
+//! kind needs; the API channel gets a secret (shown once) that authenticates its inbound calls
+//! and signs what Seam delivers to its `webhook_url`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Error, Result, Timestamp,
+    auth::random_secret,
+    ids::{ChannelId, WorkspaceId},
+    ports::Store,
+    user::{Actor, Permission},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Api,
+    Email,
+    Webchat,
+    Whatsapp,
+    Messenger,
+    Instagram,
+    Telegram,
+    Line,
+    Sms,
+    Voice,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Api => "api",
+            ChannelKind::Email => "email",
+            ChannelKind::Webchat => "webchat",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Messenger => "messenger",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Line => "line",
+            ChannelKind::Sms => "sms",
+            ChannelKind::Voice => "voice",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "api" => ChannelKind::Api,
+            "email" => ChannelKind::Email,
+            "webchat" => ChannelKind::Webchat,
+            "whatsapp" => ChannelKind::Whatsapp,
+            "messenger" => ChannelKind::Messenger,
+            "instagram" => ChannelKind::Instagram,
+            "telegram" => ChannelKind::Telegram,
+            "line" => ChannelKind::Line,
+            "sms" => ChannelKind::Sms,
+            "voice" => ChannelKind::Voice,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub kind: ChannelKind,
+    pub name: String,
+    /// Kind-specific settings, validated on creation (see [`validate_config`]).
+    pub config: serde_json::Value,
+    /// The channel secret; never serialised to clients after creation.
+    #[serde(skip_serializing)]
+    pub secret: String,
+    pub created_at: Timestamp,
+}
+
+impl Channel {
+    /// Where an API channel delivers outbound messages and events, if configured.
+    pub fn webhook_url(&self) -> Option<&str> {
+        self.config
+            .get("webhook_url")
+            .and_then(|url| url.as_str())
+            .filter(|url| !url.is_empty())
+    }
+}
+
+/// Checks the configuration a channel kind needs. Kinds whose adapters are not built yet are
+/// refused, so that no channel exists that cannot carry a message.
+pub fn validate_config(kind: ChannelKind, config: &serde_json::Value) -> Result<serde_json::Value> {
+    let object = match config {
+        serde_json::Value::Null => serde_json::Map::new(),
+        serde_json::Value::Object(object) => object.clone(),
+        _ => return Err(Error::invalid("config", "must be an object")),
+    };
+    match kind {
+        ChannelKind::Api => {
+            for key in object.keys() {
+                if key != "webhook_url" {
+                    return Err(Error::invalid(
+                        format!("config.{key}"),
+                        "is not a setting of api",
+                    ));
+                }
+            }
+            if let Some(url) = object.get("webhook_url") {
+                let url = url
+                    .as_str()
+                    .ok_or_else(|| Error::invalid("config.webhook_url", "must be a string"))?;
+                if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048
+                {
+                    return Err(Error::invalid(
+                        "config.webhook_url",
+                        "must be an http or https URL of at most 2048 characters",
+                    ));
+                }
+            }
+            Ok(serde_json::Value::Object(object))
+        }
+        other => Err(Error::invalid(
+            "kind",
+            format!(
+                "channels of kind {} are not available in this version",
+                other.as_str()
+            ),
+        )),
+    }
+}
+
+/// What creating a channel returns: the channel and, once, its secret.
+#[derive(Debug)]
+pub struct CreatedChannel {
+    pub channel: Channel,
+    pub secret: String,
+}
+
+pub async fn create_channel(
+    store: &dyn Store,
+    actor: &Actor,
+    kind: &str,
+    name: &str,
+    config: &serde_json::Value,
+    now: Timestamp,
+) -> Result<CreatedChannel> {
+    actor.require(Permission::ManageChannels)?;
+    let kind =
+        ChannelKind::parse(kind).ok_or_else(|| Error::invalid("kind", "is not a channel kind"))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name", "must have 1 to 100 characters"));
+    }
+    let config = validate_config(kind, config)?;
+    let secret = random_secret();
+    let channel = Channel {
+        id: ChannelId::new(),
+        workspace_id: actor.workspace_id,
+        kind,
+        name: name.to_string(),
+        config,
+        secret: secret.clone(),
+        created_at: now,
+    };
+    store.insert_channel(&channel).await?;
+    Ok(CreatedChannel { channel, secret })
+}
+
+pub async fn list_channels(store: &dyn Store, actor: &Actor) -> Result<Vec<Channel>> {
+    actor.require(Permission::ReadChannels)?;
+    store.list_channels(actor.workspace_id).await
+}

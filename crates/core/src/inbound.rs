@@ -1,0 +1,345 @@
+//! The one inbound path: every channel adapter produces an [`InboundMessage`], and
+//! [`receive`] takes it from there in one transaction — deduplicate, resolve the customer,
+//! find the conversation it continues, append the message, write the outbox rows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Error, Result, Timestamp,
+    auth::secrets_equal,
+    channel::{Channel, ChannelKind},
+    conversation::{Conversation, ConversationStatus, Priority},
+    customer::{Customer, CustomerIdentity},
+    identity::{Identity, IdentityKind},
+    ids::{ChannelId, ConversationId, CustomerId, MessageId},
+    message::{MAX_TEXT_BYTES, Message, MessageKind},
+    outbox::OutboxEvent,
+    ports::{Store, Tx},
+    workspace::{Continuity, Workspace},
+};
+
+/// One sender address as the provider gave it, before normalisation (which needs the
+/// workspace's default region).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RawIdentity {
+    pub kind: IdentityKind,
+    pub value: String,
+    /// Where it came from in the request, for error messages (e.g. `from.email`).
+    pub field: String,
+    /// Proven by the channel rather than claimed by the sender.
+    pub verified: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboundMessage {
+    pub channel_id: ChannelId,
+    /// The provider's id for this message: the idempotency key.
+    pub provider_message_id: String,
+    pub sender: Vec<RawIdentity>,
+    pub sender_name: Option<String>,
+    pub text: String,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// Where an inbound message landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    pub customer_id: CustomerId,
+    pub conversation_id: ConversationId,
+    pub message_id: MessageId,
+    /// True when this delivery repeated one already stored; nothing new was written.
+    pub duplicate: bool,
+}
+
+/// The API channel's credential check: the bearer must equal the channel's secret.
+/// An unknown channel and a wrong secret look the same to the caller.
+pub async fn authenticate_api_channel(
+    store: &dyn Store,
+    channel_id: ChannelId,
+    bearer: Option<&str>,
+) -> Result<Channel> {
+    let bearer = bearer.ok_or(Error::Unauthorized)?;
+    let channel = store
+        .find_channel(channel_id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    if channel.kind != ChannelKind::Api || !secrets_equal(&channel.secret, bearer) {
+        return Err(Error::Unauthorized);
+    }
+    Ok(channel)
+}
+
+fn validate(message: &InboundMessage) -> Result<()> {
+    let id = message.provider_message_id.trim();
+    if id.is_empty() || id.len() > 255 {
+        return Err(Error::invalid(
+            "message_id",
+            "must have 1 to 255 characters",
+        ));
+    }
+    if message.text.trim().is_empty() {
+        return Err(Error::invalid("text", "is empty"));
+    }
+    if message.text.len() > MAX_TEXT_BYTES {
+        return Err(Error::invalid("text", "is longer than 64 KiB"));
+    }
+    if message.sender.is_empty() {
+        return Err(Error::invalid(
+            "from",
+            "needs at least one of email, phone or external_id",
+        ));
+    }
+    if message
+        .sender_name
+        .as_ref()
+        .is_some_and(|name| name.chars().count() > 200)
+    {
+        return Err(Error::invalid("from.name", "is longer than 200 characters"));
+    }
+    Ok(())
+}
+
+/// Normalises the sender's identities with the workspace's rules.
+pub fn normalise_sender(
+    workspace: &Workspace,
+    sender: &[RawIdentity],
+) -> Result<Vec<(Identity, bool)>> {
+    let mut identities = Vec::with_capacity(sender.len());
+    for raw in sender {
+        let identity = match raw.kind {
+            IdentityKind::Email => Identity::parse_email(&raw.field, &raw.value)?,
+            IdentityKind::Phone | IdentityKind::Whatsapp => {
+                Identity::parse_phone(&raw.field, &raw.value, &workspace.default_region)?
+            }
+            kind => Identity::parse_opaque(kind, &raw.field, &raw.value)?,
+        };
+        if !identities
+            .iter()
+            .any(|(known, _): &(Identity, bool)| *known == identity)
+        {
+            identities.push((identity, raw.verified));
+        }
+    }
+    Ok(identities)
+}
+
+/// Receives one inbound message. Idempotent on (channel, provider message id).
+pub async fn receive(
+    store: &dyn Store,
+    channel: &Channel,
+    message: InboundMessage,
+    now: Timestamp,
+) -> Result<Received> {
+    validate(&message)?;
+    let workspace = store
+        .get_workspace(channel.workspace_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let identities = normalise_sender(&workspace, &message.sender)?;
+    let provider_id = message.provider_message_id.trim().to_string();
+
+    let mut tx = store.begin().await?;
+    if let Some(existing) = tx
+        .find_message_by_provider_id(channel.id, &provider_id)
+        .await?
+    {
+        tx.rollback().await?;
+        return Ok(duplicate_of(&existing));
+    }
+    let customer_id = resolve_customer(
+        tx.as_mut(),
+        &workspace,
+        &identities,
+        message.sender_name.as_deref(),
+        now,
+    )
+    .await?;
+    let (mut conversation, is_new) =
+        continue_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?;
+
+    let stored = Message {
+        id: MessageId::new(),
+        workspace_id: workspace.id,
+        conversation_id: conversation.id,
+        customer_id,
+        kind: MessageKind::Inbound,
+        channel_id: Some(channel.id),
+        identity: identities
+            .first()
+            .map(|(identity, _)| identity.value.clone()),
+        author_id: None,
+        provider_message_id: Some(provider_id.clone()),
+        text: message.text,
+        delivery_status: None,
+        delivery_error: None,
+        sent_at: message.sent_at.unwrap_or(now),
+        created_at: now,
+    };
+    conversation.last_activity_at = now.max(conversation.last_activity_at);
+    conversation.waiting_since = conversation.waiting_since.or(Some(now));
+    conversation.last_channel_id = Some(channel.id);
+    conversation.updated_at = now;
+    if is_new {
+        tx.insert_conversation(&conversation).await?;
+    } else {
+        tx.update_conversation(&conversation).await?;
+    }
+    match tx.insert_message(&stored).await {
+        Ok(()) => {}
+        Err(Error::Conflict { .. }) => {
+            // A concurrent delivery of the same message won the unique constraint.
+            tx.rollback().await?;
+            let mut tx = store.begin().await?;
+            let existing = tx
+                .find_message_by_provider_id(channel.id, &provider_id)
+                .await?;
+            tx.rollback().await?;
+            return existing
+                .map(|existing| duplicate_of(&existing))
+                .ok_or(Error::internal(
+                    "duplicate message conflict without a stored message",
+                ));
+        }
+        Err(error) => return Err(error),
+    }
+    let conversation_event = if is_new {
+        OutboxEvent::conversation_created(&conversation, now)
+    } else {
+        OutboxEvent::conversation_updated(&conversation, now)
+    };
+    tx.insert_outbox(&conversation_event).await?;
+    tx.insert_outbox(&OutboxEvent::message_created(&stored, now))
+        .await?;
+    tx.commit().await?;
+    Ok(Received {
+        customer_id,
+        conversation_id: conversation.id,
+        message_id: stored.id,
+        duplicate: false,
+    })
+}
+
+fn duplicate_of(existing: &Message) -> Received {
+    Received {
+        customer_id: existing.customer_id,
+        conversation_id: existing.conversation_id,
+        message_id: existing.id,
+        duplicate: true,
+    }
+}
+
+/// Finds the customer these identities belong to, or creates one, and attaches the identities
+/// nobody holds yet. When identities point at different customers, the one matched by the
+/// highest-priority identity wins (external id > email > phone > channel ids > visitor); the
+/// others keep theirs. This is the single place resolution happens.
+pub async fn resolve_customer(
+    tx: &mut dyn Tx,
+    workspace: &Workspace,
+    identities: &[(Identity, bool)],
+    name: Option<&str>,
+    now: Timestamp,
+) -> Result<CustomerId> {
+    let just_identities: Vec<Identity> = identities
+        .iter()
+        .map(|(identity, _)| identity.clone())
+        .collect();
+    let mut known = tx.find_identities(workspace.id, &just_identities).await?;
+    known.sort_by_key(|held| (held.identity.kind.priority(), held.created_at));
+    let name = name.map(str::trim).filter(|name| !name.is_empty());
+    let customer_id = match known.first() {
+        Some(held) => {
+            let id = held.customer_id;
+            if let Some(name) = name
+                && let Some(mut customer) = tx.get_customer(workspace.id, id).await?
+                && customer.name.is_none()
+            {
+                customer.name = Some(name.to_string());
+                customer.updated_at = now;
+                tx.update_customer(&customer).await?;
+            }
+            id
+        }
+        None => {
+            let customer = Customer {
+                id: CustomerId::new(),
+                workspace_id: workspace.id,
+                name: name.map(str::to_string),
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_customer(&customer).await?;
+            customer.id
+        }
+    };
+    for (identity, verified) in identities {
+        if known.iter().any(|held| held.identity == *identity) {
+            continue;
+        }
+        tx.insert_identity(&CustomerIdentity {
+            workspace_id: workspace.id,
+            customer_id,
+            identity: identity.clone(),
+            verified: *verified,
+            created_at: now,
+        })
+        .await?;
+    }
+    Ok(customer_id)
+}
+
+/// Applies the continuity policy: join the latest unresolved conversation, reopen one resolved
+/// within the reopen window, or start a new one linked to the previous. Returns the
+/// conversation and whether it is new (not yet stored).
+async fn continue_conversation(
+    tx: &mut dyn Tx,
+    workspace: &Workspace,
+    customer_id: CustomerId,
+    channel_id: ChannelId,
+    now: Timestamp,
+) -> Result<(Conversation, bool)> {
+    let scope = match workspace.continuity {
+        Continuity::Customer => None,
+        Continuity::Channel => Some(channel_id),
+    };
+    let latest = tx
+        .latest_conversation(workspace.id, customer_id, scope)
+        .await?;
+    let window = chrono::Duration::seconds(workspace.reopen_window_secs);
+    match latest {
+        Some(mut conversation) if conversation.status != ConversationStatus::Resolved => {
+            conversation.status = ConversationStatus::Open;
+            conversation.snoozed_until = None;
+            Ok((conversation, false))
+        }
+        Some(mut conversation)
+            if conversation
+                .resolved_at
+                .is_some_and(|resolved| resolved + window > now) =>
+        {
+            conversation.status = ConversationStatus::Open;
+            conversation.resolved_at = None;
+            Ok((conversation, false))
+        }
+        previous => Ok((
+            Conversation {
+                id: ConversationId::new(),
+                workspace_id: workspace.id,
+                customer_id,
+                status: ConversationStatus::Open,
+                priority: Priority::None,
+                assignee_id: None,
+                team_id: None,
+                labels: Vec::new(),
+                last_channel_id: Some(channel_id),
+                previous_conversation_id: previous.map(|conversation| conversation.id),
+                last_activity_at: now,
+                waiting_since: None,
+                snoozed_until: None,
+                resolved_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+            true,
+        )),
+    }
+}

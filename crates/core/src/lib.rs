@@ -1,0 +1,26 @@
+//! Seam's domain: types, rules and use cases. Decides everything and performs no IO; storage,
+//! the bus and the clock reach it only through the ports in [`ports`].
+
+pub mod auth;
+pub mod channel;
+pub mod conversation;
+pub mod cursor;
+pub mod customer;
+pub mod error;
+pub mod event;
+pub mod identity;
+pub mod ids;
+pub mod inbound;
+pub mod jobs;
+pub mod message;
+pub mod outbound;
+pub mod outbox;
+pub mod ports;
+pub mod realtime;
+pub mod user;
+pub mod workspace;
+
+pub use error::{Error, Result};
+
+/// Every timestamp in Seam is UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

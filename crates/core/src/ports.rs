@@ -1,0 +1,230 @@
+//! Ports: what the domain needs from the outside world. `store` implements [`Store`] and
+//! [`Tx`] for SQLite and PostgreSQL; `bus` implements [`Bus`]. Every method that reads or
+//! writes tenant data takes the workspace id and must filter on it.
+
+use async_trait::async_trait;
+
+use crate::{
+    Result, Timestamp,
+    auth::{ApiToken, Session},
+    channel::Channel,
+    conversation::{Conversation, ConversationFilter, Page},
+    cursor::Cursor,
+    customer::{Customer, CustomerIdentity, CustomerProfile},
+    event::Event,
+    identity::Identity,
+    ids::{
+        ChannelId, ConversationId, CustomerId, JobId, MessageId, OutboxId, TeamId, UserId,
+        WorkspaceId,
+    },
+    jobs::{Job, NewJob},
+    message::Message,
+    outbox::OutboxEvent,
+    realtime::RealtimeEvent,
+    user::User,
+    workspace::Workspace,
+};
+
+/// Storage outside a transaction: reads, and single-row writes that need no other row.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Starts a write transaction (on SQLite: `BEGIN IMMEDIATE` on the one writer connection).
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Whether the database answers (readiness).
+    async fn ping(&self) -> Result<()>;
+
+    async fn get_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>>;
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>>;
+
+    // Users, sessions, tokens.
+    /// By normalised email, across workspaces (login names no workspace).
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn get_user(&self, workspace_id: WorkspaceId, id: UserId) -> Result<Option<User>>;
+    async fn list_users(&self, workspace_id: WorkspaceId) -> Result<Vec<User>>;
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        failed_logins: i32,
+        locked_until: Option<Timestamp>,
+    ) -> Result<()>;
+    /// Resets the failure count and any lock.
+    async fn record_login_success(&self, id: UserId) -> Result<()>;
+    async fn insert_session(&self, session: &Session) -> Result<()>;
+    async fn find_session(&self, id_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
+    async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+
+    // Channels.
+    async fn insert_channel(&self, channel: &Channel) -> Result<()>;
+    async fn list_channels(&self, workspace_id: WorkspaceId) -> Result<Vec<Channel>>;
+    async fn get_channel(
+        &self,
+        workspace_id: WorkspaceId,
+        id: ChannelId,
+    ) -> Result<Option<Channel>>;
+    /// For inbound endpoints, where the workspace is learnt from the channel itself; the
+    /// caller must then prove it holds the channel's secret.
+    async fn find_channel(&self, id: ChannelId) -> Result<Option<Channel>>;
+
+    // Conversations, messages, customers.
+    /// Newest activity first; `cursor` is the (last_activity_at, id) of the previous page's
+    /// last item.
+    async fn list_conversations(
+        &self,
+        workspace_id: WorkspaceId,
+        filter: &ConversationFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>>;
+    async fn get_conversation(
+        &self,
+        workspace_id: WorkspaceId,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>>;
+    /// Newest first; `cursor` is the (created_at, id) of the previous page's last item.
+    async fn list_messages(
+        &self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Message>>;
+    async fn get_message(
+        &self,
+        workspace_id: WorkspaceId,
+        id: MessageId,
+    ) -> Result<Option<Message>>;
+    async fn get_customer_profile(
+        &self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerProfile>>;
+    /// Name or any identity value containing `query` (case-insensitive); all when `None`.
+    /// Newest customers first; `cursor` is the (created_at, id) of the previous page's last.
+    async fn search_customers(
+        &self,
+        workspace_id: WorkspaceId,
+        query: Option<&str>,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<CustomerProfile>>;
+
+    // Jobs.
+    /// Claims up to `limit` jobs that are due (queued with `run_at <= now`, or running with an
+    /// expired lease), marks them running with `lease_until`, increments `attempts`.
+    /// PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so several nodes never claim the same job.
+    async fn claim_jobs(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    async fn complete_job(&self, id: JobId) -> Result<()>;
+    /// Back to queued at `run_at`, with the error recorded.
+    async fn retry_job(&self, id: JobId, run_at: Timestamp, error: &str) -> Result<()>;
+    /// Terminal: no more attempts.
+    async fn bury_job(&self, id: JobId, error: &str) -> Result<()>;
+    /// Queued or running jobs (the queue depth metric).
+    async fn count_pending_jobs(&self) -> Result<i64>;
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>>;
+
+    // Outbox.
+    /// Oldest first.
+    async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>>;
+    async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()>;
+}
+
+/// One write transaction. Dropping it without `commit` rolls it back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+    async fn rollback(self: Box<Self>) -> Result<()>;
+
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> Result<()>;
+    async fn get_workspace(&mut self, id: WorkspaceId) -> Result<Option<Workspace>>;
+    /// Fails with `Conflict` when the email is taken.
+    async fn insert_user(&mut self, user: &User) -> Result<()>;
+    async fn get_user(&mut self, workspace_id: WorkspaceId, id: UserId) -> Result<Option<User>>;
+    async fn insert_team(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: TeamId,
+        name: &str,
+    ) -> Result<()>;
+    async fn team_exists(&mut self, workspace_id: WorkspaceId, id: TeamId) -> Result<bool>;
+    async fn insert_channel(&mut self, channel: &Channel) -> Result<()>;
+    async fn get_channel(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: ChannelId,
+    ) -> Result<Option<Channel>>;
+
+    /// The message already stored for this (channel, provider id), if any.
+    async fn find_message_by_provider_id(
+        &mut self,
+        channel_id: ChannelId,
+        provider_message_id: &str,
+    ) -> Result<Option<Message>>;
+    /// Every stored identity equal to one of `identities`.
+    async fn find_identities(
+        &mut self,
+        workspace_id: WorkspaceId,
+        identities: &[Identity],
+    ) -> Result<Vec<CustomerIdentity>>;
+    async fn insert_customer(&mut self, customer: &Customer) -> Result<()>;
+    async fn get_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+    ) -> Result<Option<Customer>>;
+    async fn update_customer(&mut self, customer: &Customer) -> Result<()>;
+    /// Fails with `Conflict` when the identity belongs to someone already.
+    async fn insert_identity(&mut self, identity: &CustomerIdentity) -> Result<()>;
+
+    /// The customer's conversation with the newest `last_activity_at`; with `channel_id`, only
+    /// among conversations whose `last_channel_id` is that channel.
+    async fn latest_conversation(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        channel_id: Option<ChannelId>,
+    ) -> Result<Option<Conversation>>;
+    async fn get_conversation(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>>;
+    async fn insert_conversation(&mut self, conversation: &Conversation) -> Result<()>;
+    /// Saves every field, labels included.
+    async fn update_conversation(&mut self, conversation: &Conversation) -> Result<()>;
+
+    /// Fails with `Conflict` on a duplicate (channel, provider id).
+    async fn insert_message(&mut self, message: &Message) -> Result<()>;
+    async fn get_message(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: MessageId,
+    ) -> Result<Option<Message>>;
+    /// Saves delivery status, delivery error and provider message id.
+    async fn update_message_delivery(&mut self, message: &Message) -> Result<()>;
+
+    async fn insert_event(&mut self, event: &Event) -> Result<()>;
+    async fn insert_outbox(&mut self, event: &OutboxEvent) -> Result<()>;
+    /// Does nothing when a job with the same dedupe key exists.
+    async fn insert_job(&mut self, job: &NewJob) -> Result<()>;
+}
+
+/// Realtime fan-out. Subjects are per workspace; delivery is at most once.
+#[async_trait]
+pub trait Bus: Send + Sync {
+    async fn publish(&self, event: RealtimeEvent) -> Result<()>;
+    async fn subscribe(&self, workspace_id: WorkspaceId) -> Result<Box<dyn Subscription>>;
+}
+
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next event, or `None` when the bus has shut down. A subscriber that falls too far
+    /// behind skips the events it missed (it catches up through the list APIs).
+    async fn next(&mut self) -> Option<RealtimeEvent>;
+}

@@ -1,0 +1,181 @@
+//! Configuration: command-line flags, `SEAM_*` environment variables and an optional TOML file,
+//! in that order of precedence. Resolved once into [`Config`]; nothing reads the environment
+//! after start-up.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags every command shares. All optional, so the TOML file can fill what is not given.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// Directory for the SQLite database and files.
+    #[arg(long = "data", env = "SEAM_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// HTTP listen address.
+    #[arg(long = "http", env = "SEAM_HTTP_ADDR", global = true)]
+    pub http_addr: Option<SocketAddr>,
+    /// SMTP listen address (inbound email).
+    #[arg(long = "smtp", env = "SEAM_SMTP_ADDR", global = true)]
+    pub smtp_addr: Option<SocketAddr>,
+    /// `postgres://…` for PostgreSQL; SQLite in the data directory when absent.
+    #[arg(
+        long = "database-url",
+        env = "SEAM_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// `nats://…` for a cluster bus; the in-process bus when absent.
+    #[arg(long = "nats-url", env = "SEAM_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+    /// Attempts before a delivery job is declared dead.
+    #[arg(
+        long = "job-max-attempts",
+        env = "SEAM_JOB_MAX_ATTEMPTS",
+        global = true
+    )]
+    pub job_max_attempts: Option<i32>,
+    /// Mark cookies `Secure` (set when Seam is served over HTTPS).
+    #[arg(long = "secure-cookies", env = "SEAM_SECURE_COOKIES", global = true)]
+    pub secure_cookies: Option<bool>,
+    /// Log format: `text` or `json`.
+    #[arg(long = "log-format", env = "SEAM_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// A TOML file with any of the settings above (snake_case keys).
+    #[arg(long = "config", env = "SEAM_CONFIG", global = true)]
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    http_addr: Option<SocketAddr>,
+    smtp_addr: Option<SocketAddr>,
+    database_url: Option<String>,
+    nats_url: Option<String>,
+    job_max_attempts: Option<i32>,
+    secure_cookies: Option<bool>,
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub http_addr: SocketAddr,
+    pub smtp_addr: SocketAddr,
+    pub database_url: String,
+    pub nats_url: Option<String>,
+    pub job_max_attempts: i32,
+    pub secure_cookies: bool,
+    pub log_json: bool,
+    /// How long shutdown waits for in-flight requests and jobs.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Config> {
+        let file = match &args.config_file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| "seam-data".into());
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir));
+        let log_format = args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        let log_json = match log_format.as_str() {
+            "json" => true,
+            "text" => false,
+            other => bail!("log format must be text or json, not {other}"),
+        };
+        let job_max_attempts = args
+            .job_max_attempts
+            .or(file.job_max_attempts)
+            .unwrap_or(seam_core::jobs::DEFAULT_MAX_ATTEMPTS);
+        if !(1..=50).contains(&job_max_attempts) {
+            bail!("job max attempts must be between 1 and 50");
+        }
+        Ok(Config {
+            data_dir,
+            http_addr: args
+                .http_addr
+                .or(file.http_addr)
+                .unwrap_or(([127, 0, 0, 1], 8080).into()),
+            smtp_addr: args
+                .smtp_addr
+                .or(file.smtp_addr)
+                .unwrap_or(([127, 0, 0, 1], 2525).into()),
+            database_url,
+            nats_url: args.nats_url.clone().or(file.nats_url),
+            job_max_attempts,
+            secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            log_json,
+            shutdown_grace: Duration::from_secs(20),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing configuration file {}", path.display()))
+}
+
+fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("seam.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seam.toml");
+        std::fs::write(
+            &path,
+            "http_addr = \"127.0.0.1:9000\"\njob_max_attempts = 3\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config_file: Some(path),
+            job_max_attempts: Some(5),
+            ..ConfigArgs::default()
+        };
+        let config = Config::resolve(&args).unwrap();
+        assert_eq!(config.http_addr, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(config.job_max_attempts, 5);
+        assert_eq!(config.database_url, "sqlite://seam-data/seam.db");
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seam.toml");
+        std::fs::write(&path, "htp_addr = \"127.0.0.1:9000\"\n").unwrap();
+        let args = ConfigArgs {
+            config_file: Some(path),
+            ..ConfigArgs::default()
+        };
+        assert!(Config::resolve(&args).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! The `seam` server: wires storage, the bus, the HTTP API and the background workers into one
+//! process, and shuts them down in order. The only crate that knows every other crate.
+
+pub mod config;
+pub mod demo;
+pub mod workers;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::{Context, bail};
+use seam_core::ports::{Bus, Store};
+use tokio::{sync::watch, task::JoinHandle};
+
+pub use config::{Config, ConfigArgs};
+
+/// Opens the database named by the configuration and brings its schema up to date.
+pub async fn open_database(config: &Config) -> anyhow::Result<seam_store::Database> {
+    if !config.database_url.starts_with("postgres") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let database = seam_store::connect(&config.database_url)
+        .await
+        .map_err(|error| anyhow::anyhow!("opening the database: {error}"))?;
+    database
+        .migrate()
+        .await
+        .map_err(|error| anyhow::anyhow!("migrating the database: {error}"))?;
+    Ok(database)
+}
+
+/// A started server.
+pub struct Running {
+    pub http_addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+    database: seam_store::Database,
+    grace: std::time::Duration,
+}
+
+/// Starts HTTP and the workers on an opened database. Returns once the listener is bound.
+pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::Result<Running> {
+    if config.nats_url.is_some() {
+        bail!("the NATS bus is not available in this version; leave SEAM_NATS_URL unset");
+    }
+    let store = database.store.clone();
+    let bus: Arc<dyn Bus> = Arc::new(seam_bus::InProcessBus::new());
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let state = seam_api::ApiState {
+        store: store.clone(),
+        bus: bus.clone(),
+        metrics,
+        config: seam_api::ApiConfig {
+            secure_cookies: config.secure_cookies,
+            ..seam_api::ApiConfig::default()
+        },
+    };
+    let router = seam_api::router(state);
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
+    let http_addr = listener.local_addr()?;
+
+    let jobs_wake = Arc::new(tokio::sync::Notify::new());
+    let http = seam_channels::http::client(std::time::Duration::from_secs(15))
+        .map_err(|error| anyhow::anyhow!("building the HTTP client: {error}"))?;
+    let workers = vec![
+        tokio::spawn(workers::relay::run(
+            store.clone(),
+            bus.clone(),
+            database.outbox_notify.clone(),
+            jobs_wake.clone(),
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(workers::jobs::run(
+            workers::jobs::Runner::new(store.clone(), http, config.job_max_attempts),
+            jobs_wake,
+            shutdown_rx.clone(),
+        )),
+        tokio::spawn(workers::gauges::run(store.clone(), shutdown_rx.clone())),
+    ];
+
+    let mut stop = shutdown_rx;
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .await
+    });
+    Ok(Running {
+        http_addr,
+        store,
+        shutdown,
+        server,
+        workers,
+        database,
+        grace: config.shutdown_grace,
+    })
+}
+
+impl Running {
+    /// Stops accepting connections, lets in-flight requests and jobs finish (up to the grace
+    /// period), then closes the database.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let drained = async {
+            let served = self.server.await;
+            for worker in self.workers {
+                let _ = worker.await;
+            }
+            served
+        };
+        match tokio::time::timeout(self.grace, drained).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::error!(%error, "HTTP server stopped with an error"),
+            Ok(Err(error)) => tracing::error!(%error, "HTTP server task failed"),
+            Err(_) => tracing::warn!("shutdown grace period elapsed; stopping anyway"),
+        }
+        self.database.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,279 @@
+//! `Store` for either driver: reads go to the read pool, single-row writes and transactions
+//! to the writer (on SQLite the one writer connection; on PostgreSQL both are the same pool).
+//! Delegates all SQL to `tables`; decides nothing.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use seam_core::{
+    Result, Timestamp,
+    auth::{ApiToken, Session},
+    channel::Channel,
+    conversation::{Conversation, ConversationFilter, Page},
+    cursor::Cursor,
+    customer::CustomerProfile,
+    ids::{ChannelId, ConversationId, CustomerId, JobId, MessageId, OutboxId, UserId, WorkspaceId},
+    jobs::{Job, JobStatus},
+    message::Message,
+    outbox::OutboxEvent,
+    ports::{Store, Tx},
+    user::User,
+    workspace::Workspace,
+};
+use sqlx::{Pool, pool::PoolConnection};
+use tokio::sync::Notify;
+
+use crate::{
+    driver::{Driver, Sql},
+    error::database_error,
+    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tx::SqlTx,
+};
+
+pub(crate) struct SqlStore<D: Driver> {
+    writer: Pool<D::Db>,
+    reader: Pool<D::Db>,
+    notify: Arc<Notify>,
+}
+
+impl<D: Driver> SqlStore<D> {
+    pub(crate) fn new(writer: Pool<D::Db>, reader: Pool<D::Db>, notify: Arc<Notify>) -> Self {
+        SqlStore {
+            writer,
+            reader,
+            notify,
+        }
+    }
+
+    async fn read(&self) -> Result<PoolConnection<D::Db>> {
+        self.reader.acquire().await.map_err(database_error)
+    }
+
+    async fn write(&self) -> Result<PoolConnection<D::Db>> {
+        self.writer.acquire().await.map_err(database_error)
+    }
+}
+
+#[async_trait]
+impl<D: Driver> Store for SqlStore<D> {
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        let tx = self
+            .writer
+            .begin_with(D::BEGIN)
+            .await
+            .map_err(database_error)?;
+        Ok(Box::new(SqlTx::<D>::new(tx, self.notify.clone())))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Sql::<D>::new("SELECT 1 AS one")
+            .fetch_optional(&mut *self.read().await?, |_| Ok(()))
+            .await?;
+        Ok(())
+    }
+
+    async fn get_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>> {
+        workspaces::get::<D>(&mut *self.read().await?, id).await
+    }
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
+        workspaces::list::<D>(&mut *self.read().await?).await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        users::find_by_email::<D>(&mut *self.read().await?, email).await
+    }
+
+    async fn get_user(&self, workspace_id: WorkspaceId, id: UserId) -> Result<Option<User>> {
+        users::get::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn list_users(&self, workspace_id: WorkspaceId) -> Result<Vec<User>> {
+        users::list::<D>(&mut *self.read().await?, workspace_id).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        failed_logins: i32,
+        locked_until: Option<Timestamp>,
+    ) -> Result<()> {
+        users::record_login::<D>(&mut *self.write().await?, id, failed_logins, locked_until).await
+    }
+
+    async fn record_login_success(&self, id: UserId) -> Result<()> {
+        users::record_login::<D>(&mut *self.write().await?, id, 0, None).await
+    }
+
+    async fn insert_session(&self, session: &Session) -> Result<()> {
+        users::insert_session::<D>(&mut *self.write().await?, session).await
+    }
+
+    async fn find_session(&self, id_hash: &str) -> Result<Option<Session>> {
+        users::find_session::<D>(&mut *self.read().await?, id_hash).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        users::delete_session::<D>(&mut *self.write().await?, id_hash).await
+    }
+
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()> {
+        users::insert_token::<D>(&mut *self.write().await?, token).await
+    }
+
+    async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        users::find_token::<D>(&mut *self.read().await?, token_hash).await
+    }
+
+    async fn insert_channel(&self, channel: &Channel) -> Result<()> {
+        channels::insert::<D>(&mut *self.write().await?, channel).await
+    }
+
+    async fn list_channels(&self, workspace_id: WorkspaceId) -> Result<Vec<Channel>> {
+        channels::list::<D>(&mut *self.read().await?, workspace_id).await
+    }
+
+    async fn get_channel(
+        &self,
+        workspace_id: WorkspaceId,
+        id: ChannelId,
+    ) -> Result<Option<Channel>> {
+        channels::get::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn find_channel(&self, id: ChannelId) -> Result<Option<Channel>> {
+        channels::find::<D>(&mut *self.read().await?, id).await
+    }
+
+    async fn list_conversations(
+        &self,
+        workspace_id: WorkspaceId,
+        filter: &ConversationFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Conversation>> {
+        conversations::list::<D>(
+            &mut *self.read().await?,
+            workspace_id,
+            filter,
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    async fn get_conversation(
+        &self,
+        workspace_id: WorkspaceId,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>> {
+        conversations::get::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn list_messages(
+        &self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Message>> {
+        messages::list::<D>(
+            &mut *self.read().await?,
+            workspace_id,
+            conversation_id,
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    async fn get_message(
+        &self,
+        workspace_id: WorkspaceId,
+        id: MessageId,
+    ) -> Result<Option<Message>> {
+        messages::get::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn get_customer_profile(
+        &self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerProfile>> {
+        customers::get_profile::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn search_customers(
+        &self,
+        workspace_id: WorkspaceId,
+        query: Option<&str>,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<CustomerProfile>> {
+        customers::search::<D>(&mut *self.read().await?, workspace_id, query, cursor, limit).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Job>> {
+        jobs::claim::<D>(&mut *self.write().await?, now, lease_until, limit).await
+    }
+
+    async fn complete_job(&self, id: JobId) -> Result<()> {
+        let now = chrono::Utc::now();
+        jobs::finish::<D>(
+            &mut *self.write().await?,
+            id,
+            JobStatus::Done,
+            None,
+            None,
+            now,
+        )
+        .await
+    }
+
+    async fn retry_job(&self, id: JobId, run_at: Timestamp, error: &str) -> Result<()> {
+        let now = chrono::Utc::now();
+        jobs::finish::<D>(
+            &mut *self.write().await?,
+            id,
+            JobStatus::Queued,
+            Some(run_at),
+            Some(error),
+            now,
+        )
+        .await
+    }
+
+    async fn bury_job(&self, id: JobId, error: &str) -> Result<()> {
+        let now = chrono::Utc::now();
+        jobs::finish::<D>(
+            &mut *self.write().await?,
+            id,
+            JobStatus::Dead,
+            None,
+            Some(error),
+            now,
+        )
+        .await
+    }
+
+    async fn count_pending_jobs(&self) -> Result<i64> {
+        jobs::count_pending::<D>(&mut *self.read().await?).await
+    }
+
+    async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
+        jobs::get::<D>(&mut *self.read().await?, id).await
+    }
+
+    async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>> {
+        outbox::fetch::<D>(&mut *self.read().await?, limit).await
+    }
+
+    async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()> {
+        outbox::delete::<D>(&mut *self.write().await?, ids).await
+    }
+}

@@ -1,0 +1,257 @@
+//! The customers and identities tables: profiles, identity lookups for resolution, and the
+//! customer search. Every query filters on the workspace.
+
+use seam_core::{
+    Result,
+    conversation::Page,
+    cursor::Cursor,
+    customer::{Customer, CustomerIdentity, CustomerProfile},
+    identity::{Identity, IdentityKind},
+    ids::{CustomerId, WorkspaceId},
+};
+use uuid::Uuid;
+
+use super::page_end;
+use crate::driver::{Columns, Conn, Driver, Sql};
+
+macro_rules! columns {
+    () => {
+        "id, workspace_id, name, created_at, updated_at"
+    };
+}
+
+macro_rules! identity_columns {
+    () => {
+        "workspace_id, customer_id, kind, value, verified, created_at"
+    };
+}
+
+fn read<D: Driver>(row: Columns<'_, D>) -> Result<Customer> {
+    Ok(Customer {
+        id: CustomerId(row.uuid("id")?),
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        name: row.opt_text("name")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+fn read_identity<D: Driver>(row: Columns<'_, D>) -> Result<CustomerIdentity> {
+    Ok(CustomerIdentity {
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        customer_id: CustomerId(row.uuid("customer_id")?),
+        identity: Identity::from_stored(
+            row.parsed("kind", IdentityKind::parse)?,
+            row.text("value")?,
+        ),
+        verified: row.bool("verified")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, customer: &Customer) -> Result<()> {
+    Sql::<D>::new(concat!(
+        "INSERT INTO customers (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5)"
+    ))
+    .uuid(customer.id.0)
+    .uuid(customer.workspace_id.0)
+    .opt_text(customer.name.as_deref())
+    .time(customer.created_at)
+    .time(customer.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn update<D: Driver>(conn: &mut Conn<D>, customer: &Customer) -> Result<()> {
+    Sql::<D>::new(
+        "UPDATE customers SET name = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+    )
+    .uuid(customer.workspace_id.0)
+    .uuid(customer.id.0)
+    .opt_text(customer.name.as_deref())
+    .time(customer.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    id: CustomerId,
+) -> Result<Option<Customer>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM customers WHERE workspace_id = $1 AND id = $2"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(id.0)
+    .fetch_optional(conn, read)
+    .await
+}
+
+pub(crate) async fn insert_identity<D: Driver>(
+    conn: &mut Conn<D>,
+    held: &CustomerIdentity,
+) -> Result<()> {
+    Sql::<D>::new(concat!(
+        "INSERT INTO identities (",
+        identity_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .uuid(held.workspace_id.0)
+    .uuid(held.customer_id.0)
+    .text(held.identity.kind.as_str())
+    .text(&held.identity.value)
+    .bool(held.verified)
+    .time(held.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One exact primary-key lookup per identity, joined by `UNION ALL`, so that both planners
+/// use the key for every branch.
+pub(crate) async fn find_identities<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    identities: &[Identity],
+) -> Result<Vec<CustomerIdentity>> {
+    if identities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::with_capacity(identities.len() * 140);
+    for index in 0..identities.len() {
+        if index > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        let kind = 2 + 2 * index;
+        sql.push_str(&format!(
+            concat!(
+                "SELECT ",
+                identity_columns!(),
+                " FROM identities WHERE workspace_id = $1 AND kind = ${} AND value = ${}"
+            ),
+            kind,
+            kind + 1
+        ));
+    }
+    let mut query = Sql::<D>::assembled(sql).uuid(workspace_id.0);
+    for identity in identities {
+        query = query.text(identity.kind.as_str()).text(&identity.value);
+    }
+    query.fetch_all(conn, read_identity).await
+}
+
+pub(crate) async fn get_profile<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    id: CustomerId,
+) -> Result<Option<CustomerProfile>> {
+    let Some(customer) = get::<D>(conn, workspace_id, id).await? else {
+        return Ok(None);
+    };
+    let identities = Sql::<D>::new(concat!(
+        "SELECT ",
+        identity_columns!(),
+        " FROM identities WHERE workspace_id = $1 AND customer_id = $2 ORDER BY created_at, kind, value"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(id.0)
+    .fetch_all(conn, read_identity)
+    .await?;
+    Ok(Some(CustomerProfile {
+        customer,
+        identities,
+    }))
+}
+
+/// `LIKE` pattern matching `query` anywhere, with `%`, `_` and `\` taken literally.
+fn contains_pattern(query: &str) -> String {
+    let mut pattern = String::with_capacity(query.len() + 2);
+    pattern.push('%');
+    for character in query.to_lowercase().chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Newest first. SQLite's `lower()` folds ASCII letters only; PostgreSQL's folds all of Unicode.
+pub(crate) async fn search<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    query: Option<&str>,
+    cursor: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<CustomerProfile>> {
+    let mut sql = String::from(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM customers c WHERE c.workspace_id = $1"
+    ));
+    let mut next = 2;
+    if query.is_some() {
+        sql.push_str(&format!(
+            " AND (lower(c.name) LIKE ${next} ESCAPE '\\' OR EXISTS (SELECT 1 FROM identities i
+                WHERE i.customer_id = c.id AND lower(i.value) LIKE ${next} ESCAPE '\\'))"
+        ));
+        next += 1;
+    }
+    if cursor.is_some() {
+        sql.push_str(&format!(
+            " AND c.created_at <= ${next} AND (c.created_at < ${next} OR c.id < ${})",
+            next + 1
+        ));
+        next += 2;
+    }
+    sql.push_str(&format!(
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT ${next}"
+    ));
+    let mut statement = Sql::<D>::assembled(sql).uuid(workspace_id.0);
+    if let Some(query) = query {
+        statement = statement.text(&contains_pattern(query));
+    }
+    if let Some(cursor) = cursor {
+        statement = statement.time(cursor.at).uuid(cursor.id);
+    }
+    let mut customers = statement
+        .i64(i64::from(limit) + 1)
+        .fetch_all(conn, read)
+        .await?;
+    let next_cursor = page_end(&mut customers, limit, |customer| Cursor {
+        at: customer.created_at,
+        id: customer.id.0,
+    });
+    let ids: Vec<Uuid> = customers.iter().map(|customer| customer.id.0).collect();
+    let mut identities = if ids.is_empty() {
+        Vec::new()
+    } else {
+        Sql::<D>::new(D::IDENTITIES_OF_CUSTOMERS)
+            .uuid(workspace_id.0)
+            .uuid_list(&ids)
+            .fetch_all(conn, read_identity)
+            .await?
+    };
+    let items = customers
+        .into_iter()
+        .map(|customer| {
+            let (held, rest): (Vec<_>, Vec<_>) = identities
+                .drain(..)
+                .partition(|identity| identity.customer_id == customer.id);
+            identities = rest;
+            CustomerProfile {
+                customer,
+                identities: held,
+            }
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
+}

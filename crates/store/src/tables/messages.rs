@@ -1,0 +1,156 @@
+//! The messages table. Its unique (channel_id, provider_message_id) index is the
+//! deduplication of provider retries: `insert` surfaces a duplicate as `Conflict`.
+
+use seam_core::{
+    Result,
+    conversation::Page,
+    cursor::Cursor,
+    ids::{ChannelId, ConversationId, CustomerId, MessageId, UserId, WorkspaceId},
+    message::{DeliveryStatus, Message, MessageKind},
+};
+
+use super::page_end;
+use crate::driver::{Columns, Conn, Driver, Sql};
+
+macro_rules! columns {
+    () => {
+        "id, workspace_id, conversation_id, customer_id, kind, channel_id, identity, author_id, \
+        provider_message_id, text, delivery_status, delivery_error, sent_at, created_at"
+    };
+}
+
+fn read<D: Driver>(row: Columns<'_, D>) -> Result<Message> {
+    Ok(Message {
+        id: MessageId(row.uuid("id")?),
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        conversation_id: ConversationId(row.uuid("conversation_id")?),
+        customer_id: CustomerId(row.uuid("customer_id")?),
+        kind: row.parsed("kind", MessageKind::parse)?,
+        channel_id: row.opt_uuid("channel_id")?.map(ChannelId),
+        identity: row.opt_text("identity")?,
+        author_id: row.opt_uuid("author_id")?.map(UserId),
+        provider_message_id: row.opt_text("provider_message_id")?,
+        text: row.text("text")?,
+        delivery_status: row.opt_parsed("delivery_status", DeliveryStatus::parse)?,
+        delivery_error: row.opt_text("delivery_error")?,
+        sent_at: row.time("sent_at")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// Fails with `Conflict { what: "provider_message_id" }` on a duplicate delivery.
+pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, message: &Message) -> Result<()> {
+    Sql::<D>::new(concat!(
+        "INSERT INTO messages (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .uuid(message.id.0)
+    .uuid(message.workspace_id.0)
+    .uuid(message.conversation_id.0)
+    .uuid(message.customer_id.0)
+    .text(message.kind.as_str())
+    .opt_uuid(message.channel_id.map(|id| id.0))
+    .opt_text(message.identity.as_deref())
+    .opt_uuid(message.author_id.map(|id| id.0))
+    .opt_text(message.provider_message_id.as_deref())
+    .text(&message.text)
+    .opt_text(message.delivery_status.map(DeliveryStatus::as_str))
+    .opt_text(message.delivery_error.as_deref())
+    .time(message.sent_at)
+    .time(message.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn update_delivery<D: Driver>(
+    conn: &mut Conn<D>,
+    message: &Message,
+) -> Result<()> {
+    Sql::<D>::new(
+        "UPDATE messages SET delivery_status = $3, delivery_error = $4, provider_message_id = $5
+        WHERE workspace_id = $1 AND id = $2",
+    )
+    .uuid(message.workspace_id.0)
+    .uuid(message.id.0)
+    .opt_text(message.delivery_status.map(DeliveryStatus::as_str))
+    .opt_text(message.delivery_error.as_deref())
+    .opt_text(message.provider_message_id.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    id: MessageId,
+) -> Result<Option<Message>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM messages WHERE workspace_id = $1 AND id = $2"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(id.0)
+    .fetch_optional(conn, read)
+    .await
+}
+
+/// Channel ids are unique across workspaces, so the channel scopes the lookup.
+pub(crate) async fn find_by_provider_id<D: Driver>(
+    conn: &mut Conn<D>,
+    channel_id: ChannelId,
+    provider_message_id: &str,
+) -> Result<Option<Message>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM messages WHERE channel_id = $1 AND provider_message_id = $2"
+    ))
+    .uuid(channel_id.0)
+    .text(provider_message_id)
+    .fetch_optional(conn, read)
+    .await
+}
+
+/// Newest first.
+pub(crate) async fn list<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    cursor: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<Message>> {
+    let statement = match cursor {
+        None => Sql::<D>::new(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM messages WHERE workspace_id = $1 AND conversation_id = $2
+            ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .uuid(workspace_id.0)
+        .uuid(conversation_id.0),
+        Some(cursor) => Sql::<D>::new(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM messages WHERE workspace_id = $1 AND conversation_id = $2
+            AND created_at <= $3 AND (created_at < $3 OR id < $4)
+            ORDER BY created_at DESC, id DESC LIMIT $5"
+        ))
+        .uuid(workspace_id.0)
+        .uuid(conversation_id.0)
+        .time(cursor.at)
+        .uuid(cursor.id),
+    };
+    let mut items = statement
+        .i64(i64::from(limit) + 1)
+        .fetch_all(conn, read)
+        .await?;
+    let next_cursor = page_end(&mut items, limit, |message| Cursor {
+        at: message.created_at,
+        id: message.id.0,
+    });
+    Ok(Page { items, next_cursor })
+}

@@ -1,0 +1,99 @@
+//! The outbox and events tables: rows written inside a transaction and read back by the
+//! relay, oldest first. The relay is global, so these reads cross workspaces on purpose.
+
+use seam_core::{
+    Result,
+    event::Event,
+    ids::{OutboxId, WorkspaceId},
+    outbox::OutboxEvent,
+};
+use uuid::Uuid;
+
+use crate::driver::{Columns, Conn, Driver, Sql};
+
+fn read<D: Driver>(row: Columns<'_, D>) -> Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        id: OutboxId(row.uuid("id")?),
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        topic: row.text("topic")?,
+        payload: row.json("payload")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// Writes every row in one statement: a transaction's outbox rows are held back until
+/// commit and flushed together, saving a round trip per row.
+pub(crate) async fn insert_all<D: Driver>(
+    conn: &mut Conn<D>,
+    events: &[OutboxEvent],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO outbox (id, workspace_id, topic, payload, created_at) VALUES ");
+    for index in 0..events.len() {
+        let first = index * 5;
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            first + 1,
+            first + 2,
+            first + 3,
+            first + 4,
+            first + 5
+        ));
+    }
+    let mut statement = Sql::<D>::assembled(sql);
+    for event in events {
+        statement = statement
+            .uuid(event.id.0)
+            .uuid(event.workspace_id.0)
+            .text(&event.topic)
+            .json(&event.payload)
+            .time(event.created_at);
+    }
+    statement.execute(conn).await?;
+    Ok(())
+}
+
+pub(crate) async fn fetch<D: Driver>(conn: &mut Conn<D>, limit: u32) -> Result<Vec<OutboxEvent>> {
+    Sql::<D>::new(
+        "SELECT id, workspace_id, topic, payload, created_at FROM outbox
+        ORDER BY created_at, id LIMIT $1",
+    )
+    .i64(i64::from(limit))
+    .fetch_all(conn, read)
+    .await
+}
+
+pub(crate) async fn delete<D: Driver>(conn: &mut Conn<D>, ids: &[OutboxId]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    Sql::<D>::new(D::DELETE_OUTBOX)
+        .uuid_list(&ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_event<D: Driver>(conn: &mut Conn<D>, event: &Event) -> Result<()> {
+    Sql::<D>::new(
+        "INSERT INTO events (id, workspace_id, customer_id, name, properties, occurred_at, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .uuid(event.id.0)
+    .uuid(event.workspace_id.0)
+    .uuid(event.customer_id.0)
+    .text(&event.name)
+    .json(&event.properties)
+    .time(event.occurred_at)
+    .time(event.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! The users, sessions and api_tokens tables: who logs in and the credentials they hold.
+//! Lookups by email, session hash and token hash cross workspaces on purpose (login names no
+//! workspace); everything else filters on the workspace.
+
+use seam_core::{
+    Result, Timestamp,
+    auth::{ApiToken, Session},
+    ids::{ApiTokenId, UserId, WorkspaceId},
+    user::{Role, User},
+};
+
+use crate::driver::{Columns, Conn, Driver, Sql};
+
+macro_rules! user_columns {
+    () => {
+        "id, workspace_id, email, name, role, password_hash, failed_logins, locked_until, created_at"
+    };
+}
+
+fn read_user<D: Driver>(row: Columns<'_, D>) -> Result<User> {
+    Ok(User {
+        id: UserId(row.uuid("id")?),
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        email: row.text("email")?,
+        name: row.text("name")?,
+        role: row.parsed("role", Role::parse)?,
+        password_hash: row.text("password_hash")?,
+        failed_logins: row.i32("failed_logins")?,
+        locked_until: row.opt_time("locked_until")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// Fails with `Conflict { what: "email" }` when the email is taken.
+pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, user: &User) -> Result<()> {
+    Sql::<D>::new(concat!(
+        "INSERT INTO users (",
+        user_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .uuid(user.id.0)
+    .uuid(user.workspace_id.0)
+    .text(&user.email)
+    .text(&user.name)
+    .text(user.role.as_str())
+    .text(&user.password_hash)
+    .i32(user.failed_logins)
+    .opt_time(user.locked_until)
+    .time(user.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    id: UserId,
+) -> Result<Option<User>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE workspace_id = $1 AND id = $2"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(id.0)
+    .fetch_optional(conn, read_user)
+    .await
+}
+
+pub(crate) async fn find_by_email<D: Driver>(
+    conn: &mut Conn<D>,
+    email: &str,
+) -> Result<Option<User>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE email = $1"
+    ))
+    .text(email)
+    .fetch_optional(conn, read_user)
+    .await
+}
+
+pub(crate) async fn list<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+) -> Result<Vec<User>> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE workspace_id = $1 ORDER BY created_at, id"
+    ))
+    .uuid(workspace_id.0)
+    .fetch_all(conn, read_user)
+    .await
+}
+
+pub(crate) async fn record_login<D: Driver>(
+    conn: &mut Conn<D>,
+    id: UserId,
+    failed_logins: i32,
+    locked_until: Option<Timestamp>,
+) -> Result<()> {
+    Sql::<D>::new("UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
+        .uuid(id.0)
+        .i32(failed_logins)
+        .opt_time(locked_until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn read_session<D: Driver>(row: Columns<'_, D>) -> Result<Session> {
+    Ok(Session {
+        id_hash: row.text("id_hash")?,
+        user_id: UserId(row.uuid("user_id")?),
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        csrf_token: row.text("csrf_token")?,
+        created_at: row.time("created_at")?,
+        expires_at: row.time("expires_at")?,
+    })
+}
+
+pub(crate) async fn insert_session<D: Driver>(conn: &mut Conn<D>, session: &Session) -> Result<()> {
+    Sql::<D>::new(
+        "INSERT INTO sessions (id_hash, user_id, workspace_id, csrf_token, created_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .text(&session.id_hash)
+    .uuid(session.user_id.0)
+    .uuid(session.workspace_id.0)
+    .text(&session.csrf_token)
+    .time(session.created_at)
+    .time(session.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_session<D: Driver>(
+    conn: &mut Conn<D>,
+    id_hash: &str,
+) -> Result<Option<Session>> {
+    Sql::<D>::new(
+        "SELECT id_hash, user_id, workspace_id, csrf_token, created_at, expires_at
+        FROM sessions WHERE id_hash = $1",
+    )
+    .text(id_hash)
+    .fetch_optional(conn, read_session)
+    .await
+}
+
+pub(crate) async fn delete_session<D: Driver>(conn: &mut Conn<D>, id_hash: &str) -> Result<()> {
+    Sql::<D>::new("DELETE FROM sessions WHERE id_hash = $1")
+        .text(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn read_token<D: Driver>(row: Columns<'_, D>) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: ApiTokenId(row.uuid("id")?),
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
+        user_id: UserId(row.uuid("user_id")?),
+        name: row.text("name")?,
+        token_hash: row.text("token_hash")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+pub(crate) async fn insert_token<D: Driver>(conn: &mut Conn<D>, token: &ApiToken) -> Result<()> {
+    Sql::<D>::new(
+        "INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .uuid(token.id.0)
+    .uuid(token.workspace_id.0)
+    .uuid(token.user_id.0)
+    .text(&token.name)
+    .text(&token.token_hash)
+    .time(token.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_token<D: Driver>(
+    conn: &mut Conn<D>,
+    token_hash: &str,
+) -> Result<Option<ApiToken>> {
+    Sql::<D>::new(
+        "SELECT id, workspace_id, user_id, name, token_hash, created_at
+        FROM api_tokens WHERE token_hash = $1",
+    )
+    .text(token_hash)
+    .fetch_optional(conn, read_token)
+    .await
+}

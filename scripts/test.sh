@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Seam's test command: formatting, lints, the dependency rule, then every test of the
+# workspace on SQLite and on PostgreSQL.
+#
+# PostgreSQL comes from SEAM_TEST_DATABASE_URL (default: the local server at
+# postgres://postgres@127.0.0.1:5432/postgres); each test run creates and drops its own
+# databases there. With CI=true an unreachable PostgreSQL fails the run before any test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+local_postgres="postgres://postgres@127.0.0.1:5432/postgres"
+chosen_database_url="${SEAM_TEST_DATABASE_URL:-}"
+export SEAM_TEST_DATABASE_URL="${SEAM_TEST_DATABASE_URL:-$local_postgres}"
+in_ci=false
+if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then in_ci=true; fi
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Whether a PostgreSQL server answers at the URL.
+postgres_reachable() {
+  local url=$1
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -t 5 -d "$url"
+    return
+  fi
+  # Without the client tools: is anything listening at host:port?
+  local rest=${url#*://}
+  rest=${rest#*@}
+  rest=${rest%%/*}
+  rest=${rest%%\?*}
+  local host=${rest%%:*} port=5432
+  if [[ "$rest" == *:* ]]; then port=${rest##*:}; fi
+  timeout 5 bash -c "exec 3<>/dev/tcp/${host:-127.0.0.1}/$port" 2>/dev/null
+}
+
+step "PostgreSQL at $SEAM_TEST_DATABASE_URL"
+if postgres_reachable "$SEAM_TEST_DATABASE_URL"; then
+  echo "reachable"
+elif $in_ci; then
+  echo "error: CI=true and PostgreSQL is unreachable at $SEAM_TEST_DATABASE_URL." >&2
+  echo "The PostgreSQL tests must run in CI; start the server (.ci/run does) and try again." >&2
+  exit 1
+elif [[ -n "$chosen_database_url" ]]; then
+  echo "error: PostgreSQL is unreachable at SEAM_TEST_DATABASE_URL=$chosen_database_url." >&2
+  exit 1
+else
+  unset SEAM_TEST_DATABASE_URL
+  echo "WARNING: no PostgreSQL at $local_postgres: the PostgreSQL tests will NOT RUN." >&2
+  echo "WARNING: start it, or set SEAM_TEST_DATABASE_URL, to run the whole suite." >&2
+fi
+
+step "formatting"
+cargo fmt --all --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "dependency rule"
+# `forbid_dependencies PACKAGE CRATE...`: PACKAGE's normal dependency tree holds none of CRATE
+# (nor its sub-crates such as sqlx-core).
+forbid_dependencies() {
+  local package=$1
+  shift
+  local tree
+  tree=$(cargo tree --locked -p "$package" -e normal --prefix none)
+  local crate
+  for crate in "$@"; do
+    if grep -Eq "^${crate}(-[a-z0-9-]+)? v" <<<"$tree"; then
+      echo "error: the dependency rule is broken: $package depends on $crate:" >&2
+      grep -E "^${crate}(-[a-z0-9-]+)? v" <<<"$tree" | sort -u >&2
+      exit 1
+    fi
+  done
+  echo "$package: none of $*"
+}
+forbid_dependencies seam-core sqlx axum reqwest tantivy tokio
+forbid_dependencies seam-api sqlx seam-store
+
+step "tests"
+cargo test --workspace --locked
+
+step "all checks passed"
