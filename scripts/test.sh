@@ -77,6 +77,13 @@ forbid_dependencies seam-core sqlx axum reqwest tantivy tokio
 forbid_dependencies seam-api sqlx seam-store
 
 step "tests"
-cargo test --workspace --locked
-
-step "all checks passed"
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+set +e
+cargo test --workspace --locked 2>&1 | tee "$test_log"
+tests_status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole workspace: cargo prints one summary per test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "\nseam: %d passed, %d failed\n", p, f }' "$test_log"
+exit "$tests_status"

@@ -1,5 +1,5 @@
 //! `GET /api/v1/realtime`: the agent app's WebSocket. Relays the workspace's bus events as
-//! `{"type", "data"}` text frames; never reads or writes state. A client that cannot keep up
+//! `{"type", "workspace_id", "data"}` text frames; never reads or writes state. A client that cannot keep up
 //! is disconnected and catches up through the list APIs.
 
 use std::{sync::Arc, time::Duration};
@@ -45,6 +45,7 @@ pub fn router() -> Router<Arc<ApiState>> {
 struct Frame<'a> {
     #[serde(rename = "type")]
     topic: &'a str,
+    workspace_id: seam_core::ids::WorkspaceId,
     data: &'a serde_json::Value,
 }
 
@@ -83,7 +84,7 @@ pub fn origin_allowed(headers: &HeaderMap) -> bool {
 #[utoipa::path(
     get, path = "/api/v1/realtime", tag = "realtime",
     responses(
-        (status = 101, description = "WebSocket of `{\"type\", \"data\"}` JSON text frames"),
+        (status = 101, description = "WebSocket of `{\"type\", \"workspace_id\", \"data\"}` JSON text frames"),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Cross-origin handshake", body = ErrorBody),
     ),
@@ -161,6 +162,7 @@ async fn relay(socket: WebSocket, mut subscription: Box<dyn Subscription>) {
 fn encode(event: &RealtimeEvent) -> Option<Message> {
     let frame = Frame {
         topic: &event.topic,
+        workspace_id: event.workspace_id,
         data: &event.data,
     };
     match serde_json::to_string(&frame) {
@@ -228,9 +230,10 @@ mod tests {
     }
 
     #[test]
-    fn an_event_becomes_a_type_and_data_frame_without_the_workspace() {
+    fn an_event_becomes_a_frame_with_its_type_workspace_and_data() {
+        let workspace_id = seam_core::ids::WorkspaceId::new();
         let event = RealtimeEvent {
-            workspace_id: seam_core::ids::WorkspaceId::new(),
+            workspace_id,
             topic: "message.created".into(),
             data: serde_json::json!({"id": "m1"}),
         };
@@ -240,7 +243,11 @@ mod tests {
         let frame: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
         assert_eq!(
             frame,
-            serde_json::json!({"type": "message.created", "data": {"id": "m1"}})
+            serde_json::json!({
+                "type": "message.created",
+                "workspace_id": workspace_id.to_string(),
+                "data": {"id": "m1"}
+            })
         );
     }
 }

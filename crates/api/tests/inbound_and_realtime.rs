@@ -126,7 +126,7 @@ async fn serve(app: axum::Router) -> std::net::SocketAddr {
 }
 
 #[tokio::test]
-async fn the_realtime_socket_relays_the_workspaces_events_as_type_and_data_frames() {
+async fn the_realtime_socket_relays_only_its_workspaces_events_as_json_frames() {
     let (store, user) = store_with_user(Role::Agent);
     let mine = RealtimeEvent {
         workspace_id: user.workspace_id,
@@ -165,7 +165,11 @@ async fn the_realtime_socket_relays_the_workspaces_events_as_type_and_data_frame
     let json: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
     assert_eq!(
         json,
-        serde_json::json!({"type": "conversation.updated", "data": {"id": "c1"}})
+        serde_json::json!({
+            "type": "conversation.updated",
+            "workspace_id": user.workspace_id.to_string(),
+            "data": {"id": "c1"}
+        })
     );
     socket.close(None).await.unwrap();
 }

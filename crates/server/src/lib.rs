@@ -29,6 +29,22 @@ pub async fn open_database(config: &Config) -> anyhow::Result<seam_store::Databa
     Ok(database)
 }
 
+/// Installs the Prometheus recorder once per process; `None` if one is installed already.
+fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    const LATENCY_BUCKETS: &[f64] = &[
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("http_request_duration_seconds".into()),
+            LATENCY_BUCKETS,
+        )
+        .ok()?
+        .install_recorder()
+        .ok()
+}
+
 /// A started server.
 pub struct Running {
     pub http_addr: SocketAddr,
@@ -47,9 +63,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     }
     let store = database.store.clone();
     let bus: Arc<dyn Bus> = Arc::new(seam_bus::InProcessBus::new());
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .install_recorder()
-        .ok();
+    let metrics = install_metrics();
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let state = seam_api::ApiState {

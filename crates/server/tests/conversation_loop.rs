@@ -114,6 +114,13 @@ async fn an_inbound_message_is_listed_pushed_and_answered_through_the_signed_web
             event["type"] == "message.created" && event["data"]["id"] == reply_id.as_str()
         })
         .await;
+    realtime
+        .wait_for("message.updated saying the reply was sent", |event| {
+            event["type"] == "message.updated"
+                && event["data"]["id"] == reply_id.as_str()
+                && event["data"]["delivery_status"] == "sent"
+        })
+        .await;
 }
 
 async fn the_same_message_id_twice_stores_one_message(backend: Backend) {

@@ -135,6 +135,11 @@ async fn every_acknowledged_inbound_message_survives_kill_9_exactly_once(backend
         unanswered.load(Ordering::SeqCst) > 0,
         "the kill came after the burst ended; it proves nothing"
     );
+    eprintln!(
+        "burst: {} acknowledged, {} unanswered around the kill",
+        acknowledged.len(),
+        unanswered.load(Ordering::SeqCst)
+    );
     seam.restart();
     let agent = agent.on(&seam.base_url);
     let channel = channel.on(&seam.base_url);

@@ -13,6 +13,7 @@ on_both_backends!(
     health_readiness_metrics_and_the_openapi_document_are_served,
     sigterm_stops_the_server_gracefully_with_exit_code_zero,
     migrate_brings_a_fresh_database_up_to_date_and_can_run_again,
+    environment_variables_and_a_configuration_file_configure_every_command,
 );
 
 async fn health_readiness_metrics_and_the_openapi_document_are_served(backend: Backend) {
@@ -121,4 +122,63 @@ async fn migrate_brings_a_fresh_database_up_to_date_and_can_run_again(backend: B
         Api::anonymous(&seam.base_url).get("/readyz").await.status,
         200
     );
+}
+
+async fn environment_variables_and_a_configuration_file_configure_every_command(backend: Backend) {
+    // Arrange: addresses in a TOML file, storage in SEAM_* variables, no flags at all.
+    let storage = Storage::fresh(backend).await;
+    let config_file = storage.data_dir.path().join("seam.toml");
+    std::fs::write(
+        &config_file,
+        "http_addr = \"127.0.0.1:0\"\nsmtp_addr = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let data_dir = storage.data_dir.path().join("not-yet-created");
+    let mut env = vec![
+        ("SEAM_DATA_DIR".to_string(), data_dir.display().to_string()),
+        ("SEAM_CONFIG".to_string(), config_file.display().to_string()),
+    ];
+    if let Some(url) = storage.database_url() {
+        env.push(("SEAM_DATABASE_URL".to_string(), url));
+    }
+    let env_refs: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+
+    // Act
+    let seam = harness::SeamProcess::start_configured_by(storage, "serve", &[], &env_refs);
+    let created = seam_command()
+        .args([
+            "user",
+            "create",
+            "--email",
+            "env@example.com",
+            "--role",
+            "owner",
+        ])
+        .env("SEAM_USER_PASSWORD", "a password from the environment")
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .output()
+        .unwrap();
+
+    // Assert: the user the command created is the server's user; the data dir was created.
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let session = seam
+        .login("env@example.com", "a password from the environment")
+        .await;
+    assert_eq!(session.user["role"], "owner");
+    if backend == Backend::Sqlite {
+        // On PostgreSQL this version keeps nothing in the data directory yet.
+        assert!(data_dir.is_dir(), "SEAM_DATA_DIR was not used");
+        let entries: Vec<_> = std::fs::read_dir(&data_dir).unwrap().collect();
+        assert!(
+            !entries.is_empty(),
+            "the SQLite database is not in SEAM_DATA_DIR"
+        );
+    }
 }

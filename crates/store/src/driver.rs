@@ -1,7 +1,7 @@
 //! The seam between the shared table code and the two sqlx drivers: how a value is bound, how a
 //! column is read and how a statement runs. Knows no table and holds no SQL of its own.
 
-use std::future::Future;
+use std::{borrow::Cow, future::Future, marker::PhantomData};
 
 use seam_core::{Result, Timestamp};
 use sqlx::{Database, query::Query};
@@ -17,6 +17,19 @@ pub(crate) type Row<D> = <<D as Driver>::Db as Database>::Row;
 pub(crate) type Bound<D> =
     Query<'static, <D as Driver>::Db, <<D as Driver>::Db as Database>::Arguments>;
 
+/// One bound value, kept until the statement runs so that statements can be joined.
+pub(crate) enum Value {
+    Uuid(Option<Uuid>),
+    UuidList(Vec<Uuid>),
+    Text(Option<String>),
+    Time(Option<Timestamp>),
+    I32(i32),
+    I64(i64),
+    Bool(bool),
+    Json(serde_json::Value),
+    Labels(Vec<String>),
+}
+
 /// What the shared table code needs from a database. Implemented by the SQLite and the
 /// PostgreSQL driver; every method is a one-liner there.
 pub(crate) trait Driver: Send + Sync + Sized + 'static {
@@ -24,6 +37,10 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
 
     /// The statement that opens a write transaction.
     const BEGIN: &'static str;
+    /// Whether several statements with parameters can travel as one (SQLite can; PostgreSQL's
+    /// extended protocol cannot). When they can, a transaction sends its `BEGIN` and the
+    /// writes nobody waits on together with the next statement, saving round trips.
+    const JOINS_STATEMENTS: bool;
     /// Claims due jobs: `$1` now, `$2` lease_until, `$3` limit (see `tables::jobs`).
     const CLAIM_JOBS: &'static str;
     /// Deletes the outbox rows whose ids are in the list bound as `$1`.
@@ -31,18 +48,7 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     /// Identities of the customers listed in `$2`, in workspace `$1`.
     const IDENTITIES_OF_CUSTOMERS: &'static str;
 
-    fn bind_uuid(query: Bound<Self>, value: Uuid) -> Bound<Self>;
-    fn bind_opt_uuid(query: Bound<Self>, value: Option<Uuid>) -> Bound<Self>;
-    fn bind_uuid_list(query: Bound<Self>, values: &[Uuid]) -> Bound<Self>;
-    fn bind_text(query: Bound<Self>, value: &str) -> Bound<Self>;
-    fn bind_opt_text(query: Bound<Self>, value: Option<&str>) -> Bound<Self>;
-    fn bind_time(query: Bound<Self>, value: Timestamp) -> Bound<Self>;
-    fn bind_opt_time(query: Bound<Self>, value: Option<Timestamp>) -> Bound<Self>;
-    fn bind_i32(query: Bound<Self>, value: i32) -> Bound<Self>;
-    fn bind_i64(query: Bound<Self>, value: i64) -> Bound<Self>;
-    fn bind_bool(query: Bound<Self>, value: bool) -> Bound<Self>;
-    fn bind_json(query: Bound<Self>, value: &serde_json::Value) -> Bound<Self>;
-    fn bind_labels(query: Bound<Self>, labels: &[String]) -> Bound<Self>;
+    fn bind(query: Bound<Self>, value: Value) -> Bound<Self>;
 
     fn get_uuid(row: &Row<Self>, column: &str) -> sqlx::Result<Uuid>;
     fn get_opt_uuid(row: &Row<Self>, column: &str) -> sqlx::Result<Option<Uuid>>;
@@ -70,82 +76,157 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     ) -> impl Future<Output = sqlx::Result<Vec<Row<Self>>>> + Send + 'c;
 }
 
-/// A statement being bound, in the order of its `$n` placeholders.
-pub(crate) struct Sql<D: Driver>(Bound<D>);
+/// A statement and its values, in the order of its `$n` placeholders. Every statement binds
+/// `$1` to `$n` without gaps, so the number of values is its highest placeholder.
+pub(crate) struct Sql<D: Driver> {
+    sql: Cow<'static, str>,
+    values: Vec<Value>,
+    driver: PhantomData<D>,
+}
 
 impl<D: Driver> Sql<D> {
     pub(crate) fn new(sql: &'static str) -> Self {
-        Sql(sqlx::query(sql))
+        Sql {
+            sql: Cow::Borrowed(sql),
+            values: Vec::new(),
+            driver: PhantomData,
+        }
     }
 
     /// A statement assembled at run time from fixed fragments only, never from values.
     pub(crate) fn assembled(sql: String) -> Self {
-        Sql(sqlx::query(sqlx::AssertSqlSafe(sql)))
+        Sql {
+            sql: Cow::Owned(sql),
+            values: Vec::new(),
+            driver: PhantomData,
+        }
+    }
+
+    /// This statement followed by `next`, as one (only where `D::JOINS_STATEMENTS`).
+    pub(crate) fn then(mut self, next: Sql<D>) -> Self {
+        let mut sql = self.sql.into_owned();
+        sql.push_str(";\n");
+        shift_placeholders(&next.sql, self.values.len(), &mut sql);
+        self.values.extend(next.values);
+        Sql {
+            sql: Cow::Owned(sql),
+            values: self.values,
+            driver: PhantomData,
+        }
+    }
+
+    fn push(mut self, value: Value) -> Self {
+        self.values.push(value);
+        self
     }
 
     pub(crate) fn uuid(self, value: Uuid) -> Self {
-        Sql(D::bind_uuid(self.0, value))
+        self.push(Value::Uuid(Some(value)))
     }
     pub(crate) fn opt_uuid(self, value: Option<Uuid>) -> Self {
-        Sql(D::bind_opt_uuid(self.0, value))
+        self.push(Value::Uuid(value))
     }
     pub(crate) fn uuid_list(self, values: &[Uuid]) -> Self {
-        Sql(D::bind_uuid_list(self.0, values))
+        self.push(Value::UuidList(values.to_vec()))
     }
     pub(crate) fn text(self, value: &str) -> Self {
-        Sql(D::bind_text(self.0, value))
+        self.push(Value::Text(Some(value.to_string())))
     }
     pub(crate) fn opt_text(self, value: Option<&str>) -> Self {
-        Sql(D::bind_opt_text(self.0, value))
+        self.push(Value::Text(value.map(str::to_string)))
     }
     pub(crate) fn time(self, value: Timestamp) -> Self {
-        Sql(D::bind_time(self.0, value))
+        self.push(Value::Time(Some(value)))
     }
     pub(crate) fn opt_time(self, value: Option<Timestamp>) -> Self {
-        Sql(D::bind_opt_time(self.0, value))
+        self.push(Value::Time(value))
     }
     pub(crate) fn i32(self, value: i32) -> Self {
-        Sql(D::bind_i32(self.0, value))
+        self.push(Value::I32(value))
     }
     pub(crate) fn i64(self, value: i64) -> Self {
-        Sql(D::bind_i64(self.0, value))
+        self.push(Value::I64(value))
     }
     pub(crate) fn bool(self, value: bool) -> Self {
-        Sql(D::bind_bool(self.0, value))
+        self.push(Value::Bool(value))
     }
     pub(crate) fn json(self, value: &serde_json::Value) -> Self {
-        Sql(D::bind_json(self.0, value))
+        self.push(Value::Json(value.clone()))
+    }
+    /// Like [`Sql::json`], without copying a value the caller no longer needs.
+    pub(crate) fn json_owned(self, value: serde_json::Value) -> Self {
+        self.push(Value::Json(value))
     }
     pub(crate) fn labels(self, labels: &[String]) -> Self {
-        Sql(D::bind_labels(self.0, labels))
+        self.push(Value::Labels(labels.to_vec()))
+    }
+
+    /// Reads the rows of this statement with `read`.
+    pub(crate) fn select<T>(self, read: fn(Columns<'_, D>) -> Result<T>) -> Select<D, T> {
+        Select { sql: self, read }
+    }
+
+    fn bound(self) -> Bound<D> {
+        let mut query = match self.sql {
+            Cow::Borrowed(sql) => sqlx::query(sql),
+            Cow::Owned(sql) => sqlx::query(sqlx::AssertSqlSafe(sql)),
+        };
+        for value in self.values {
+            query = D::bind(query, value);
+        }
+        query
     }
 
     /// Runs the statement; the number of rows it changed.
     pub(crate) async fn execute(self, conn: &mut Conn<D>) -> Result<u64> {
-        D::execute(conn, self.0).await.map_err(database_error)
+        D::execute(conn, self.bound()).await.map_err(database_error)
     }
+}
 
-    pub(crate) async fn fetch_optional<T>(
-        self,
-        conn: &mut Conn<D>,
-        read: fn(Columns<'_, D>) -> Result<T>,
-    ) -> Result<Option<T>> {
-        match D::fetch_optional(conn, self.0)
+/// Renumbers `$n` placeholders by `offset` while appending `sql` to `out`. Our statements hold
+/// no `$` except in placeholders.
+fn shift_placeholders(sql: &str, offset: usize, out: &mut String) {
+    let mut characters = sql.chars().peekable();
+    while let Some(character) = characters.next() {
+        out.push(character);
+        if character != '$' {
+            continue;
+        }
+        let mut number = None;
+        while let Some(digit) = characters.peek().and_then(|next| next.to_digit(10)) {
+            number = Some(number.unwrap_or(0) * 10 + digit as usize);
+            characters.next();
+        }
+        if let Some(number) = number {
+            out.push_str(&(number + offset).to_string());
+        }
+    }
+}
+
+/// A statement whose rows become `T`.
+pub(crate) struct Select<D: Driver, T> {
+    pub(crate) sql: Sql<D>,
+    pub(crate) read: fn(Columns<'_, D>) -> Result<T>,
+}
+
+impl<D: Driver, T> Select<D, T> {
+    pub(crate) async fn optional(self, conn: &mut Conn<D>) -> Result<Option<T>> {
+        match D::fetch_optional(conn, self.sql.bound())
             .await
             .map_err(database_error)?
         {
-            Some(row) => read(Columns::new(&row)).map(Some),
+            Some(row) => (self.read)(Columns::new(&row)).map(Some),
             None => Ok(None),
         }
     }
 
-    pub(crate) async fn fetch_all<T>(
-        self,
-        conn: &mut Conn<D>,
-        read: fn(Columns<'_, D>) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        let rows = D::fetch_all(conn, self.0).await.map_err(database_error)?;
-        rows.iter().map(|row| read(Columns::new(row))).collect()
+    pub(crate) async fn all(self, conn: &mut Conn<D>) -> Result<Vec<T>> {
+        let rows = D::fetch_all(conn, self.sql.bound())
+            .await
+            .map_err(database_error)?;
+        rows.iter()
+            .map(|row| (self.read)(Columns::new(row)))
+            .collect()
     }
 }
 

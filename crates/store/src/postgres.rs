@@ -12,7 +12,7 @@ use sqlx::{
 use uuid::Uuid;
 
 use crate::{
-    driver::{Bound, Driver},
+    driver::{Bound, Driver, Value},
     error::database_error,
 };
 
@@ -26,6 +26,8 @@ pub(crate) async fn connect(url: &str) -> Result<PgPool> {
         .map_err(|_| Error::invalid("database_url", "is not a PostgreSQL URL"))?;
     PgPoolOptions::new()
         .max_connections(16)
+        // Fail fast when the server is away: readiness and callers learn it in seconds.
+        .acquire_timeout(Duration::from_secs(5))
         // Pinging on every acquire costs a round trip per transaction; ping only connections
         // that sat idle long enough for the server or a proxy to have dropped them.
         .test_before_acquire(false)
@@ -47,6 +49,7 @@ impl Driver for PostgresDriver {
 
     const BEGIN: &'static str = "BEGIN";
     // SKIP LOCKED: nodes claiming at the same time take different jobs instead of waiting.
+    const JOINS_STATEMENTS: bool = false;
     const CLAIM_JOBS: &'static str = "UPDATE jobs
         SET status = 'running', attempts = attempts + 1, lease_until = $2, updated_at = $1
         WHERE id IN (
@@ -63,41 +66,18 @@ impl Driver for PostgresDriver {
         WHERE workspace_id = $1 AND customer_id = ANY($2)
         ORDER BY created_at, kind, value";
 
-    fn bind_uuid(query: Bound<Self>, value: Uuid) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_opt_uuid(query: Bound<Self>, value: Option<Uuid>) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_uuid_list(query: Bound<Self>, values: &[Uuid]) -> Bound<Self> {
-        query.bind(values.to_vec())
-    }
-    fn bind_text(query: Bound<Self>, value: &str) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_opt_text(query: Bound<Self>, value: Option<&str>) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_time(query: Bound<Self>, value: Timestamp) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_opt_time(query: Bound<Self>, value: Option<Timestamp>) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_i32(query: Bound<Self>, value: i32) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_i64(query: Bound<Self>, value: i64) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_bool(query: Bound<Self>, value: bool) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_json(query: Bound<Self>, value: &serde_json::Value) -> Bound<Self> {
-        query.bind(Json(value))
-    }
-    fn bind_labels(query: Bound<Self>, labels: &[String]) -> Bound<Self> {
-        query.bind(labels.to_vec())
+    fn bind(query: Bound<Self>, value: Value) -> Bound<Self> {
+        match value {
+            Value::Uuid(uuid) => query.bind(uuid),
+            Value::UuidList(uuids) => query.bind(uuids),
+            Value::Text(text) => query.bind(text),
+            Value::Time(time) => query.bind(time),
+            Value::I32(number) => query.bind(number),
+            Value::I64(number) => query.bind(number),
+            Value::Bool(flag) => query.bind(flag),
+            Value::Json(json) => query.bind(Json(json)),
+            Value::Labels(labels) => query.bind(labels),
+        }
     }
 
     fn get_uuid(row: &PgRow, column: &str) -> sqlx::Result<Uuid> {

@@ -15,7 +15,7 @@ use sqlx::{
 use uuid::Uuid;
 
 use crate::{
-    driver::{Bound, Driver},
+    driver::{Bound, Driver, Value},
     error::database_error,
 };
 
@@ -92,6 +92,7 @@ impl Driver for SqliteDriver {
 
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
     // The single writer connection serialises claims, so no row locking is needed.
+    const JOINS_STATEMENTS: bool = true;
     const CLAIM_JOBS: &'static str = "UPDATE jobs
         SET status = 'running', attempts = attempts + 1, lease_until = $2, updated_at = $1
         WHERE id IN (
@@ -108,42 +109,21 @@ impl Driver for SqliteDriver {
         WHERE workspace_id = $1 AND customer_id IN (SELECT value FROM json_each($2))
         ORDER BY created_at, kind, value";
 
-    fn bind_uuid(query: Bound<Self>, value: Uuid) -> Bound<Self> {
-        query.bind(value.hyphenated())
-    }
-    fn bind_opt_uuid(query: Bound<Self>, value: Option<Uuid>) -> Bound<Self> {
-        query.bind(value.map(Uuid::hyphenated))
-    }
-    fn bind_uuid_list(query: Bound<Self>, values: &[Uuid]) -> Bound<Self> {
-        let texts: Vec<String> = values.iter().map(Uuid::to_string).collect();
-        query.bind(serde_json::Value::from(texts).to_string())
-    }
-    fn bind_text(query: Bound<Self>, value: &str) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_opt_text(query: Bound<Self>, value: Option<&str>) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_time(query: Bound<Self>, value: Timestamp) -> Bound<Self> {
-        query.bind(format_time(value))
-    }
-    fn bind_opt_time(query: Bound<Self>, value: Option<Timestamp>) -> Bound<Self> {
-        query.bind(value.map(format_time))
-    }
-    fn bind_i32(query: Bound<Self>, value: i32) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_i64(query: Bound<Self>, value: i64) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_bool(query: Bound<Self>, value: bool) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_json(query: Bound<Self>, value: &serde_json::Value) -> Bound<Self> {
-        query.bind(value)
-    }
-    fn bind_labels(query: Bound<Self>, labels: &[String]) -> Bound<Self> {
-        query.bind(serde_json::Value::from(labels.to_vec()).to_string())
+    fn bind(query: Bound<Self>, value: Value) -> Bound<Self> {
+        match value {
+            Value::Uuid(uuid) => query.bind(uuid.map(Uuid::hyphenated)),
+            Value::UuidList(uuids) => {
+                let texts: Vec<String> = uuids.iter().map(Uuid::to_string).collect();
+                query.bind(serde_json::Value::from(texts).to_string())
+            }
+            Value::Text(text) => query.bind(text),
+            Value::Time(time) => query.bind(time.map(format_time)),
+            Value::I32(number) => query.bind(number),
+            Value::I64(number) => query.bind(number),
+            Value::Bool(flag) => query.bind(flag),
+            Value::Json(json) => query.bind(json.to_string()),
+            Value::Labels(labels) => query.bind(serde_json::Value::from(labels).to_string()),
+        }
     }
 
     fn get_uuid(row: &SqliteRow, column: &str) -> sqlx::Result<Uuid> {

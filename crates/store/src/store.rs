@@ -57,39 +57,43 @@ impl<D: Driver> SqlStore<D> {
 #[async_trait]
 impl<D: Driver> Store for SqlStore<D> {
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        let tx = self
-            .writer
-            .begin_with(D::BEGIN)
-            .await
-            .map_err(database_error)?;
-        Ok(Box::new(SqlTx::<D>::new(tx, self.notify.clone())))
+        let tx = SqlTx::<D>::begin(self.write().await?, self.notify.clone()).await?;
+        Ok(Box::new(tx))
     }
 
     async fn ping(&self) -> Result<()> {
         Sql::<D>::new("SELECT 1 AS one")
-            .fetch_optional(&mut *self.read().await?, |_| Ok(()))
+            .execute(&mut *self.read().await?)
             .await?;
         Ok(())
     }
 
     async fn get_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>> {
-        workspaces::get::<D>(&mut *self.read().await?, id).await
+        workspaces::get::<D>(id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
-        workspaces::list::<D>(&mut *self.read().await?).await
+        workspaces::list::<D>().all(&mut *self.read().await?).await
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
-        users::find_by_email::<D>(&mut *self.read().await?, email).await
+        users::find_by_email::<D>(email)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn get_user(&self, workspace_id: WorkspaceId, id: UserId) -> Result<Option<User>> {
-        users::get::<D>(&mut *self.read().await?, workspace_id, id).await
+        users::get::<D>(workspace_id, id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn list_users(&self, workspace_id: WorkspaceId) -> Result<Vec<User>> {
-        users::list::<D>(&mut *self.read().await?, workspace_id).await
+        users::list::<D>(workspace_id)
+            .all(&mut *self.read().await?)
+            .await
     }
 
     async fn record_login_failure(
@@ -98,39 +102,63 @@ impl<D: Driver> Store for SqlStore<D> {
         failed_logins: i32,
         locked_until: Option<Timestamp>,
     ) -> Result<()> {
-        users::record_login::<D>(&mut *self.write().await?, id, failed_logins, locked_until).await
+        users::record_login::<D>(id, failed_logins, locked_until)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn record_login_success(&self, id: UserId) -> Result<()> {
-        users::record_login::<D>(&mut *self.write().await?, id, 0, None).await
+        users::record_login::<D>(id, 0, None)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn insert_session(&self, session: &Session) -> Result<()> {
-        users::insert_session::<D>(&mut *self.write().await?, session).await
+        users::insert_session::<D>(session)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn find_session(&self, id_hash: &str) -> Result<Option<Session>> {
-        users::find_session::<D>(&mut *self.read().await?, id_hash).await
+        users::find_session::<D>(id_hash)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        users::delete_session::<D>(&mut *self.write().await?, id_hash).await
+        users::delete_session::<D>(id_hash)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn insert_api_token(&self, token: &ApiToken) -> Result<()> {
-        users::insert_token::<D>(&mut *self.write().await?, token).await
+        users::insert_token::<D>(token)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        users::find_token::<D>(&mut *self.read().await?, token_hash).await
+        users::find_token::<D>(token_hash)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn insert_channel(&self, channel: &Channel) -> Result<()> {
-        channels::insert::<D>(&mut *self.write().await?, channel).await
+        channels::insert::<D>(channel)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn list_channels(&self, workspace_id: WorkspaceId) -> Result<Vec<Channel>> {
-        channels::list::<D>(&mut *self.read().await?, workspace_id).await
+        channels::list::<D>(workspace_id)
+            .all(&mut *self.read().await?)
+            .await
     }
 
     async fn get_channel(
@@ -138,11 +166,15 @@ impl<D: Driver> Store for SqlStore<D> {
         workspace_id: WorkspaceId,
         id: ChannelId,
     ) -> Result<Option<Channel>> {
-        channels::get::<D>(&mut *self.read().await?, workspace_id, id).await
+        channels::get::<D>(workspace_id, id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn find_channel(&self, id: ChannelId) -> Result<Option<Channel>> {
-        channels::find::<D>(&mut *self.read().await?, id).await
+        channels::find::<D>(id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn list_conversations(
@@ -167,7 +199,9 @@ impl<D: Driver> Store for SqlStore<D> {
         workspace_id: WorkspaceId,
         id: ConversationId,
     ) -> Result<Option<Conversation>> {
-        conversations::get::<D>(&mut *self.read().await?, workspace_id, id).await
+        conversations::get::<D>(workspace_id, id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn list_messages(
@@ -192,7 +226,9 @@ impl<D: Driver> Store for SqlStore<D> {
         workspace_id: WorkspaceId,
         id: MessageId,
     ) -> Result<Option<Message>> {
-        messages::get::<D>(&mut *self.read().await?, workspace_id, id).await
+        messages::get::<D>(workspace_id, id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 
     async fn get_customer_profile(
@@ -224,41 +260,26 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn complete_job(&self, id: JobId) -> Result<()> {
         let now = chrono::Utc::now();
-        jobs::finish::<D>(
-            &mut *self.write().await?,
-            id,
-            JobStatus::Done,
-            None,
-            None,
-            now,
-        )
-        .await
+        jobs::finish::<D>(id, JobStatus::Done, None, None, now)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn retry_job(&self, id: JobId, run_at: Timestamp, error: &str) -> Result<()> {
         let now = chrono::Utc::now();
-        jobs::finish::<D>(
-            &mut *self.write().await?,
-            id,
-            JobStatus::Queued,
-            Some(run_at),
-            Some(error),
-            now,
-        )
-        .await
+        jobs::finish::<D>(id, JobStatus::Queued, Some(run_at), Some(error), now)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn bury_job(&self, id: JobId, error: &str) -> Result<()> {
         let now = chrono::Utc::now();
-        jobs::finish::<D>(
-            &mut *self.write().await?,
-            id,
-            JobStatus::Dead,
-            None,
-            Some(error),
-            now,
-        )
-        .await
+        jobs::finish::<D>(id, JobStatus::Dead, None, Some(error), now)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 
     async fn count_pending_jobs(&self) -> Result<i64> {
@@ -266,7 +287,7 @@ impl<D: Driver> Store for SqlStore<D> {
     }
 
     async fn get_job(&self, id: JobId) -> Result<Option<Job>> {
-        jobs::get::<D>(&mut *self.read().await?, id).await
+        jobs::get::<D>(id).optional(&mut *self.read().await?).await
     }
 
     async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>> {

@@ -164,22 +164,22 @@ impl Runner {
     async fn bury(&self, job: &Job, reason: &str) -> Result<()> {
         metrics::counter!("seam_jobs_dead_total", "kind" => job.kind.clone()).increment(1);
         tracing::warn!(job = %job.id, attempts = job.attempts, %reason, "job is dead");
-        if job.kind == kind::DELIVER_MESSAGE {
-            if let Some(message_id) = message_id_of(job) {
-                let failed = record_delivery(
-                    self.store.as_ref(),
-                    job.workspace_id,
-                    message_id,
-                    DeliveryStatus::Failed,
-                    Some(reason.to_string()),
-                    Utc::now(),
-                )
-                .await;
-                if let Err(error) = failed {
-                    if !matches!(error, Error::NotFound) {
-                        return Err(error);
-                    }
-                }
+        if job.kind == kind::DELIVER_MESSAGE
+            && let Some(message_id) = message_id_of(job)
+        {
+            let failed = record_delivery(
+                self.store.as_ref(),
+                job.workspace_id,
+                message_id,
+                DeliveryStatus::Failed,
+                Some(reason.to_string()),
+                Utc::now(),
+            )
+            .await;
+            if let Err(error) = failed
+                && !matches!(error, Error::NotFound)
+            {
+                return Err(error);
             }
         }
         self.store.bury_job(job.id, reason).await

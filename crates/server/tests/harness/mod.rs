@@ -46,7 +46,7 @@ macro_rules! on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
-                if super::harness::Backend::Postgres.is_required() {
+                if super::harness::Backend::Postgres.runs_here() {
                     super::$scenario(super::harness::Backend::Postgres).await;
                 }
             }
@@ -63,7 +63,7 @@ pub enum Backend {
 impl Backend {
     /// Whether this backend's scenarios run here. SQLite always does. PostgreSQL does when
     /// `SEAM_TEST_DATABASE_URL` is set; with `CI=true` a missing URL is a failure, never a skip.
-    pub fn is_required(self) -> bool {
+    pub fn runs_here(self) -> bool {
         match self {
             Backend::Sqlite => true,
             Backend::Postgres => match std::env::var("SEAM_TEST_DATABASE_URL") {

@@ -39,6 +39,8 @@ pub struct SeamProcess {
     extra_args: Vec<String>,
     extra_env: Vec<(String, String)>,
     subcommand: String,
+    /// Whether the harness passes storage and listen addresses as flags (it usually does).
+    with_flags: bool,
 }
 
 /// Starts `seam serve` on a fresh database.
@@ -70,6 +72,33 @@ impl SeamProcess {
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect(),
             subcommand: subcommand.to_string(),
+            with_flags: true,
+        };
+        process.launch();
+        process
+    }
+
+    /// Starts `seam <subcommand>` with only `args` and `env`: no storage or address flags, so
+    /// that a scenario can configure it through the environment or a file instead.
+    pub fn start_configured_by(
+        storage: Storage,
+        subcommand: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> SeamProcess {
+        let mut process = SeamProcess {
+            storage,
+            base_url: String::new(),
+            child: None,
+            log: Arc::new(Mutex::new(VecDeque::new())),
+            stdout: Arc::new(Mutex::new(Vec::new())),
+            extra_args: args.iter().map(|arg| arg.to_string()).collect(),
+            extra_env: env
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+            subcommand: subcommand.to_string(),
+            with_flags: false,
         };
         process.launch();
         process
@@ -88,8 +117,16 @@ impl SeamProcess {
         let mut command = seam_command();
         command
             .arg(&self.subcommand)
-            .args(self.storage.args())
-            .args(["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .args(if self.with_flags {
+                self.storage.args()
+            } else {
+                Vec::new()
+            })
+            .args(if self.with_flags {
+                &["--http", "127.0.0.1:0", "--smtp", "127.0.0.1:0"][..]
+            } else {
+                &[][..]
+            })
             .args(&self.extra_args)
             .envs(self.extra_env.iter().map(|(key, value)| (key, value)))
             .stdout(Stdio::piped())

@@ -7,7 +7,7 @@ use seam_core::{
     ids::{ChannelId, TeamId, WorkspaceId},
 };
 
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
@@ -27,7 +27,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Channel> {
     })
 }
 
-pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, channel: &Channel) -> Result<()> {
+pub(crate) fn insert<D: Driver>(channel: &Channel) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO channels (",
         columns!(),
@@ -40,16 +40,9 @@ pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, channel: &Channel) -> 
     .json(&channel.config)
     .text(&channel.secret)
     .time(channel.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn get<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-    id: ChannelId,
-) -> Result<Option<Channel>> {
+pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: ChannelId) -> Select<D, Channel> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
@@ -57,59 +50,40 @@ pub(crate) async fn get<D: Driver>(
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
-pub(crate) async fn find<D: Driver>(conn: &mut Conn<D>, id: ChannelId) -> Result<Option<Channel>> {
+pub(crate) fn find<D: Driver>(id: ChannelId) -> Select<D, Channel> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
         " FROM channels WHERE id = $1"
     ))
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
-pub(crate) async fn list<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-) -> Result<Vec<Channel>> {
+pub(crate) fn list<D: Driver>(workspace_id: WorkspaceId) -> Select<D, Channel> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
         " FROM channels WHERE workspace_id = $1 ORDER BY created_at, id"
     ))
     .uuid(workspace_id.0)
-    .fetch_all(conn, read)
-    .await
+    .select(read)
 }
 
-pub(crate) async fn insert_team<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-    id: TeamId,
-    name: &str,
-) -> Result<()> {
+pub(crate) fn insert_team<D: Driver>(workspace_id: WorkspaceId, id: TeamId, name: &str) -> Sql<D> {
     Sql::<D>::new("INSERT INTO teams (id, workspace_id, name) VALUES ($1, $2, $3)")
         .uuid(id.0)
         .uuid(workspace_id.0)
         .text(name)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
-pub(crate) async fn team_exists<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-    id: TeamId,
-) -> Result<bool> {
-    let found = Sql::<D>::new("SELECT 1 AS found FROM teams WHERE workspace_id = $1 AND id = $2")
+/// One row when the team exists in the workspace.
+pub(crate) fn team_exists<D: Driver>(workspace_id: WorkspaceId, id: TeamId) -> Select<D, ()> {
+    Sql::new("SELECT 1 AS found FROM teams WHERE workspace_id = $1 AND id = $2")
         .uuid(workspace_id.0)
         .uuid(id.0)
-        .fetch_optional(conn, |_| Ok(()))
-        .await?;
-    Ok(found.is_some())
+        .select(|_| Ok(()))
 }

@@ -12,7 +12,7 @@ use seam_core::{
 };
 
 use super::page_end;
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
@@ -45,10 +45,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Conversation> {
     })
 }
 
-pub(crate) async fn insert<D: Driver>(
-    conn: &mut Conn<D>,
-    conversation: &Conversation,
-) -> Result<()> {
+pub(crate) fn insert<D: Driver>(conversation: &Conversation) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO conversations (",
         columns!(),
@@ -70,17 +67,11 @@ pub(crate) async fn insert<D: Driver>(
     .opt_time(conversation.resolved_at)
     .time(conversation.created_at)
     .time(conversation.updated_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Saves every field. The label index follows through a trigger that fires only when the
 /// labels changed, so the common save (a new message) costs one statement.
-pub(crate) async fn update<D: Driver>(
-    conn: &mut Conn<D>,
-    conversation: &Conversation,
-) -> Result<()> {
+pub(crate) fn update<D: Driver>(conversation: &Conversation) -> Sql<D> {
     Sql::<D>::new(
         "UPDATE conversations SET status = $3, priority = $4, assignee_id = $5, team_id = $6,
             labels = $7, last_channel_id = $8, previous_conversation_id = $9,
@@ -102,16 +93,12 @@ pub(crate) async fn update<D: Driver>(
     .opt_time(conversation.snoozed_until)
     .opt_time(conversation.resolved_at)
     .time(conversation.updated_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn get<D: Driver>(
-    conn: &mut Conn<D>,
+pub(crate) fn get<D: Driver>(
     workspace_id: WorkspaceId,
     id: ConversationId,
-) -> Result<Option<Conversation>> {
+) -> Select<D, Conversation> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
@@ -119,16 +106,14 @@ pub(crate) async fn get<D: Driver>(
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
-pub(crate) async fn latest<D: Driver>(
-    conn: &mut Conn<D>,
+pub(crate) fn latest<D: Driver>(
     workspace_id: WorkspaceId,
     customer_id: CustomerId,
     channel_id: Option<ChannelId>,
-) -> Result<Option<Conversation>> {
+) -> Select<D, Conversation> {
     match channel_id {
         None => Sql::<D>::new(concat!(
             "SELECT ",
@@ -148,8 +133,7 @@ pub(crate) async fn latest<D: Driver>(
         .uuid(customer_id.0)
         .uuid(channel_id.0),
     }
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
 /// Newest activity first. The statement holds only the conditions the filter uses, so each
@@ -234,7 +218,8 @@ pub(crate) async fn list<D: Driver>(
     }
     let mut items = statement
         .i64(i64::from(limit) + 1)
-        .fetch_all(conn, read)
+        .select(read)
+        .all(conn)
         .await?;
     let next_cursor = page_end(&mut items, limit, |conversation| Cursor {
         at: conversation.last_activity_at,

@@ -12,7 +12,7 @@ use seam_core::{
 use uuid::Uuid;
 
 use super::page_end;
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
@@ -49,7 +49,7 @@ fn read_identity<D: Driver>(row: Columns<'_, D>) -> Result<CustomerIdentity> {
     })
 }
 
-pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, customer: &Customer) -> Result<()> {
+pub(crate) fn insert<D: Driver>(customer: &Customer) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO customers (",
         columns!(),
@@ -60,12 +60,9 @@ pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, customer: &Customer) -
     .opt_text(customer.name.as_deref())
     .time(customer.created_at)
     .time(customer.updated_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn update<D: Driver>(conn: &mut Conn<D>, customer: &Customer) -> Result<()> {
+pub(crate) fn update<D: Driver>(customer: &Customer) -> Sql<D> {
     Sql::<D>::new(
         "UPDATE customers SET name = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
     )
@@ -73,16 +70,9 @@ pub(crate) async fn update<D: Driver>(conn: &mut Conn<D>, customer: &Customer) -
     .uuid(customer.id.0)
     .opt_text(customer.name.as_deref())
     .time(customer.updated_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn get<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-    id: CustomerId,
-) -> Result<Option<Customer>> {
+pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: CustomerId) -> Select<D, Customer> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
@@ -90,14 +80,10 @@ pub(crate) async fn get<D: Driver>(
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
-pub(crate) async fn insert_identity<D: Driver>(
-    conn: &mut Conn<D>,
-    held: &CustomerIdentity,
-) -> Result<()> {
+pub(crate) fn insert_identity<D: Driver>(held: &CustomerIdentity) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO identities (",
         identity_columns!(),
@@ -109,20 +95,17 @@ pub(crate) async fn insert_identity<D: Driver>(
     .text(&held.identity.value)
     .bool(held.verified)
     .time(held.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// One exact primary-key lookup per identity, joined by `UNION ALL`, so that both planners
 /// use the key for every branch.
-pub(crate) async fn find_identities<D: Driver>(
-    conn: &mut Conn<D>,
+/// `None` when there is nothing to look up.
+pub(crate) fn find_identities<D: Driver>(
     workspace_id: WorkspaceId,
     identities: &[Identity],
-) -> Result<Vec<CustomerIdentity>> {
+) -> Option<Select<D, CustomerIdentity>> {
     if identities.is_empty() {
-        return Ok(Vec::new());
+        return None;
     }
     let mut sql = String::with_capacity(identities.len() * 140);
     for index in 0..identities.len() {
@@ -144,7 +127,7 @@ pub(crate) async fn find_identities<D: Driver>(
     for identity in identities {
         query = query.text(identity.kind.as_str()).text(&identity.value);
     }
-    query.fetch_all(conn, read_identity).await
+    Some(query.select(read_identity))
 }
 
 pub(crate) async fn get_profile<D: Driver>(
@@ -152,7 +135,7 @@ pub(crate) async fn get_profile<D: Driver>(
     workspace_id: WorkspaceId,
     id: CustomerId,
 ) -> Result<Option<CustomerProfile>> {
-    let Some(customer) = get::<D>(conn, workspace_id, id).await? else {
+    let Some(customer) = get::<D>(workspace_id, id).optional(conn).await? else {
         return Ok(None);
     };
     let identities = Sql::<D>::new(concat!(
@@ -162,7 +145,8 @@ pub(crate) async fn get_profile<D: Driver>(
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
-    .fetch_all(conn, read_identity)
+    .select(read_identity)
+    .all(conn)
     .await?;
     Ok(Some(CustomerProfile {
         customer,
@@ -224,7 +208,8 @@ pub(crate) async fn search<D: Driver>(
     }
     let mut customers = statement
         .i64(i64::from(limit) + 1)
-        .fetch_all(conn, read)
+        .select(read)
+        .all(conn)
         .await?;
     let next_cursor = page_end(&mut customers, limit, |customer| Cursor {
         at: customer.created_at,
@@ -237,7 +222,8 @@ pub(crate) async fn search<D: Driver>(
         Sql::<D>::new(D::IDENTITIES_OF_CUSTOMERS)
             .uuid(workspace_id.0)
             .uuid_list(&ids)
-            .fetch_all(conn, read_identity)
+            .select(read_identity)
+            .all(conn)
             .await?
     };
     let items = customers

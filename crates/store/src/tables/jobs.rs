@@ -8,7 +8,7 @@ use seam_core::{
     jobs::{Job, JobStatus, NewJob},
 };
 
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 fn read<D: Driver>(row: Columns<'_, D>) -> Result<Job> {
     Ok(Job {
@@ -25,13 +25,9 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Job> {
     })
 }
 
-/// Whether the job was created: `false` when its dedupe key was taken.
-pub(crate) async fn insert<D: Driver>(
-    conn: &mut Conn<D>,
-    job: &NewJob,
-    now: Timestamp,
-) -> Result<bool> {
-    let created = Sql::<D>::new(
+/// Changes no row when the dedupe key is taken.
+pub(crate) fn insert<D: Driver>(job: &NewJob, now: Timestamp) -> Sql<D> {
+    Sql::new(
         "INSERT INTO jobs (id, workspace_id, kind, payload, status, run_at, attempts, max_attempts,
             dedupe_key, lease_until, last_error, created_at, updated_at)
         VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, NULL, NULL, $8, $8)
@@ -45,9 +41,6 @@ pub(crate) async fn insert<D: Driver>(
     .i32(job.max_attempts)
     .opt_text(job.dedupe_key.as_deref())
     .time(now)
-    .execute(conn)
-    .await?;
-    Ok(created > 0)
 }
 
 /// Oldest due first.
@@ -61,7 +54,8 @@ pub(crate) async fn claim<D: Driver>(
         .time(now)
         .time(lease_until)
         .i64(i64::from(limit))
-        .fetch_all(conn, read)
+        .select(read)
+        .all(conn)
         .await?;
     // RETURNING promises no order.
     jobs.sort_by_key(|job| (job.run_at, job.id));
@@ -69,15 +63,14 @@ pub(crate) async fn claim<D: Driver>(
 }
 
 /// Sets the outcome of an attempt; the row stays for inspection and keeps its dedupe key.
-pub(crate) async fn finish<D: Driver>(
-    conn: &mut Conn<D>,
+pub(crate) fn finish<D: Driver>(
     id: JobId,
     status: JobStatus,
     run_at: Option<Timestamp>,
     error: Option<&str>,
     now: Timestamp,
-) -> Result<()> {
-    Sql::<D>::new(
+) -> Sql<D> {
+    Sql::new(
         "UPDATE jobs SET status = $2, run_at = COALESCE($3, run_at), last_error = COALESCE($4, last_error),
             lease_until = NULL, updated_at = $5
         WHERE id = $1",
@@ -87,26 +80,23 @@ pub(crate) async fn finish<D: Driver>(
     .opt_time(run_at)
     .opt_text(error)
     .time(now)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub(crate) async fn count_pending<D: Driver>(conn: &mut Conn<D>) -> Result<i64> {
     let count =
         Sql::<D>::new("SELECT COUNT(*) AS pending FROM jobs WHERE status IN ('queued', 'running')")
-            .fetch_optional(conn, |row| row.i64("pending"))
+            .select(|row| row.i64("pending"))
+            .optional(conn)
             .await?;
     Ok(count.unwrap_or(0))
 }
 
-pub(crate) async fn get<D: Driver>(conn: &mut Conn<D>, id: JobId) -> Result<Option<Job>> {
+pub(crate) fn get<D: Driver>(id: JobId) -> Select<D, Job> {
     Sql::<D>::new(
         "SELECT id, workspace_id, kind, payload, status, attempts, max_attempts, run_at,
             lease_until, last_error
         FROM jobs WHERE id = $1",
     )
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }

@@ -10,7 +10,7 @@ use seam_core::{
 };
 
 use super::page_end;
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
@@ -39,7 +39,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Message> {
 }
 
 /// Fails with `Conflict { what: "provider_message_id" }` on a duplicate delivery.
-pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, message: &Message) -> Result<()> {
+pub(crate) fn insert<D: Driver>(message: &Message) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO messages (",
         columns!(),
@@ -59,15 +59,9 @@ pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, message: &Message) -> 
     .opt_text(message.delivery_error.as_deref())
     .time(message.sent_at)
     .time(message.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn update_delivery<D: Driver>(
-    conn: &mut Conn<D>,
-    message: &Message,
-) -> Result<()> {
+pub(crate) fn update_delivery<D: Driver>(message: &Message) -> Sql<D> {
     Sql::<D>::new(
         "UPDATE messages SET delivery_status = $3, delivery_error = $4, provider_message_id = $5
         WHERE workspace_id = $1 AND id = $2",
@@ -77,16 +71,9 @@ pub(crate) async fn update_delivery<D: Driver>(
     .opt_text(message.delivery_status.map(DeliveryStatus::as_str))
     .opt_text(message.delivery_error.as_deref())
     .opt_text(message.provider_message_id.as_deref())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn get<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-    id: MessageId,
-) -> Result<Option<Message>> {
+pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: MessageId) -> Select<D, Message> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
@@ -94,16 +81,14 @@ pub(crate) async fn get<D: Driver>(
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
 /// Channel ids are unique across workspaces, so the channel scopes the lookup.
-pub(crate) async fn find_by_provider_id<D: Driver>(
-    conn: &mut Conn<D>,
+pub(crate) fn find_by_provider_id<D: Driver>(
     channel_id: ChannelId,
     provider_message_id: &str,
-) -> Result<Option<Message>> {
+) -> Select<D, Message> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
@@ -111,8 +96,7 @@ pub(crate) async fn find_by_provider_id<D: Driver>(
     ))
     .uuid(channel_id.0)
     .text(provider_message_id)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
 /// Newest first.
@@ -146,7 +130,8 @@ pub(crate) async fn list<D: Driver>(
     };
     let mut items = statement
         .i64(i64::from(limit) + 1)
-        .fetch_all(conn, read)
+        .select(read)
+        .all(conn)
         .await?;
     let next_cursor = page_end(&mut items, limit, |message| Cursor {
         at: message.created_at,

@@ -21,14 +21,11 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<OutboxEvent> {
     })
 }
 
-/// Writes every row in one statement: a transaction's outbox rows are held back until
-/// commit and flushed together, saving a round trip per row.
-pub(crate) async fn insert_all<D: Driver>(
-    conn: &mut Conn<D>,
-    events: &[OutboxEvent],
-) -> Result<()> {
+/// Every row in one statement (a transaction holds its outbox rows back until commit);
+/// `None` when there are none.
+pub(crate) fn insert_all<D: Driver>(events: Vec<OutboxEvent>) -> Option<Sql<D>> {
     if events.is_empty() {
-        return Ok(());
+        return None;
     }
     let mut sql =
         String::from("INSERT INTO outbox (id, workspace_id, topic, payload, created_at) VALUES ");
@@ -52,11 +49,10 @@ pub(crate) async fn insert_all<D: Driver>(
             .uuid(event.id.0)
             .uuid(event.workspace_id.0)
             .text(&event.topic)
-            .json(&event.payload)
+            .json_owned(event.payload)
             .time(event.created_at);
     }
-    statement.execute(conn).await?;
-    Ok(())
+    Some(statement)
 }
 
 pub(crate) async fn fetch<D: Driver>(conn: &mut Conn<D>, limit: u32) -> Result<Vec<OutboxEvent>> {
@@ -65,7 +61,8 @@ pub(crate) async fn fetch<D: Driver>(conn: &mut Conn<D>, limit: u32) -> Result<V
         ORDER BY created_at, id LIMIT $1",
     )
     .i64(i64::from(limit))
-    .fetch_all(conn, read)
+    .select(read)
+    .all(conn)
     .await
 }
 
@@ -81,7 +78,7 @@ pub(crate) async fn delete<D: Driver>(conn: &mut Conn<D>, ids: &[OutboxId]) -> R
     Ok(())
 }
 
-pub(crate) async fn insert_event<D: Driver>(conn: &mut Conn<D>, event: &Event) -> Result<()> {
+pub(crate) fn insert_event<D: Driver>(event: &Event) -> Sql<D> {
     Sql::<D>::new(
         "INSERT INTO events (id, workspace_id, customer_id, name, properties, occurred_at, created_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -93,7 +90,4 @@ pub(crate) async fn insert_event<D: Driver>(conn: &mut Conn<D>, event: &Event) -
     .json(&event.properties)
     .time(event.occurred_at)
     .time(event.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -9,7 +9,7 @@ use seam_core::{
     user::{Role, User},
 };
 
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Driver, Select, Sql};
 
 macro_rules! user_columns {
     () => {
@@ -32,7 +32,7 @@ fn read_user<D: Driver>(row: Columns<'_, D>) -> Result<User> {
 }
 
 /// Fails with `Conflict { what: "email" }` when the email is taken.
-pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, user: &User) -> Result<()> {
+pub(crate) fn insert<D: Driver>(user: &User) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO users (",
         user_columns!(),
@@ -47,16 +47,9 @@ pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, user: &User) -> Result
     .i32(user.failed_logins)
     .opt_time(user.locked_until)
     .time(user.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn get<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-    id: UserId,
-) -> Result<Option<User>> {
+pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: UserId) -> Select<D, User> {
     Sql::<D>::new(concat!(
         "SELECT ",
         user_columns!(),
@@ -64,51 +57,38 @@ pub(crate) async fn get<D: Driver>(
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
-    .fetch_optional(conn, read_user)
-    .await
+    .select(read_user)
 }
 
-pub(crate) async fn find_by_email<D: Driver>(
-    conn: &mut Conn<D>,
-    email: &str,
-) -> Result<Option<User>> {
+pub(crate) fn find_by_email<D: Driver>(email: &str) -> Select<D, User> {
     Sql::<D>::new(concat!(
         "SELECT ",
         user_columns!(),
         " FROM users WHERE email = $1"
     ))
     .text(email)
-    .fetch_optional(conn, read_user)
-    .await
+    .select(read_user)
 }
 
-pub(crate) async fn list<D: Driver>(
-    conn: &mut Conn<D>,
-    workspace_id: WorkspaceId,
-) -> Result<Vec<User>> {
+pub(crate) fn list<D: Driver>(workspace_id: WorkspaceId) -> Select<D, User> {
     Sql::<D>::new(concat!(
         "SELECT ",
         user_columns!(),
         " FROM users WHERE workspace_id = $1 ORDER BY created_at, id"
     ))
     .uuid(workspace_id.0)
-    .fetch_all(conn, read_user)
-    .await
+    .select(read_user)
 }
 
-pub(crate) async fn record_login<D: Driver>(
-    conn: &mut Conn<D>,
+pub(crate) fn record_login<D: Driver>(
     id: UserId,
     failed_logins: i32,
     locked_until: Option<Timestamp>,
-) -> Result<()> {
+) -> Sql<D> {
     Sql::<D>::new("UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1")
         .uuid(id.0)
         .i32(failed_logins)
         .opt_time(locked_until)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 fn read_session<D: Driver>(row: Columns<'_, D>) -> Result<Session> {
@@ -122,7 +102,7 @@ fn read_session<D: Driver>(row: Columns<'_, D>) -> Result<Session> {
     })
 }
 
-pub(crate) async fn insert_session<D: Driver>(conn: &mut Conn<D>, session: &Session) -> Result<()> {
+pub(crate) fn insert_session<D: Driver>(session: &Session) -> Sql<D> {
     Sql::<D>::new(
         "INSERT INTO sessions (id_hash, user_id, workspace_id, csrf_token, created_at, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6)",
@@ -133,30 +113,19 @@ pub(crate) async fn insert_session<D: Driver>(conn: &mut Conn<D>, session: &Sess
     .text(&session.csrf_token)
     .time(session.created_at)
     .time(session.expires_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn find_session<D: Driver>(
-    conn: &mut Conn<D>,
-    id_hash: &str,
-) -> Result<Option<Session>> {
+pub(crate) fn find_session<D: Driver>(id_hash: &str) -> Select<D, Session> {
     Sql::<D>::new(
         "SELECT id_hash, user_id, workspace_id, csrf_token, created_at, expires_at
         FROM sessions WHERE id_hash = $1",
     )
     .text(id_hash)
-    .fetch_optional(conn, read_session)
-    .await
+    .select(read_session)
 }
 
-pub(crate) async fn delete_session<D: Driver>(conn: &mut Conn<D>, id_hash: &str) -> Result<()> {
-    Sql::<D>::new("DELETE FROM sessions WHERE id_hash = $1")
-        .text(id_hash)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub(crate) fn delete_session<D: Driver>(id_hash: &str) -> Sql<D> {
+    Sql::<D>::new("DELETE FROM sessions WHERE id_hash = $1").text(id_hash)
 }
 
 fn read_token<D: Driver>(row: Columns<'_, D>) -> Result<ApiToken> {
@@ -170,7 +139,7 @@ fn read_token<D: Driver>(row: Columns<'_, D>) -> Result<ApiToken> {
     })
 }
 
-pub(crate) async fn insert_token<D: Driver>(conn: &mut Conn<D>, token: &ApiToken) -> Result<()> {
+pub(crate) fn insert_token<D: Driver>(token: &ApiToken) -> Sql<D> {
     Sql::<D>::new(
         "INSERT INTO api_tokens (id, workspace_id, user_id, name, token_hash, created_at)
         VALUES ($1, $2, $3, $4, $5, $6)",
@@ -181,20 +150,13 @@ pub(crate) async fn insert_token<D: Driver>(conn: &mut Conn<D>, token: &ApiToken
     .text(&token.name)
     .text(&token.token_hash)
     .time(token.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn find_token<D: Driver>(
-    conn: &mut Conn<D>,
-    token_hash: &str,
-) -> Result<Option<ApiToken>> {
+pub(crate) fn find_token<D: Driver>(token_hash: &str) -> Select<D, ApiToken> {
     Sql::<D>::new(
         "SELECT id, workspace_id, user_id, name, token_hash, created_at
         FROM api_tokens WHERE token_hash = $1",
     )
     .text(token_hash)
-    .fetch_optional(conn, read_token)
-    .await
+    .select(read_token)
 }

@@ -6,7 +6,7 @@ use seam_core::{
     workspace::{Continuity, Workspace},
 };
 
-use crate::driver::{Columns, Conn, Driver, Sql};
+use crate::driver::{Columns, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
@@ -25,7 +25,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Workspace> {
     })
 }
 
-pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, workspace: &Workspace) -> Result<()> {
+pub(crate) fn insert<D: Driver>(workspace: &Workspace) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO workspaces (",
         columns!(),
@@ -37,31 +37,23 @@ pub(crate) async fn insert<D: Driver>(conn: &mut Conn<D>, workspace: &Workspace)
     .text(workspace.continuity.as_str())
     .i64(workspace.reopen_window_secs)
     .time(workspace.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub(crate) async fn get<D: Driver>(
-    conn: &mut Conn<D>,
-    id: WorkspaceId,
-) -> Result<Option<Workspace>> {
+pub(crate) fn get<D: Driver>(id: WorkspaceId) -> Select<D, Workspace> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
         " FROM workspaces WHERE id = $1"
     ))
     .uuid(id.0)
-    .fetch_optional(conn, read)
-    .await
+    .select(read)
 }
 
-pub(crate) async fn list<D: Driver>(conn: &mut Conn<D>) -> Result<Vec<Workspace>> {
+pub(crate) fn list<D: Driver>() -> Select<D, Workspace> {
     Sql::<D>::new(concat!(
         "SELECT ",
         columns!(),
         " FROM workspaces ORDER BY created_at, id"
     ))
-    .fetch_all(conn, read)
-    .await
+    .select(read)
 }

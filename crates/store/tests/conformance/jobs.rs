@@ -16,6 +16,7 @@ crate::on_both_backends!(
     a_retried_job_waits_for_its_time_and_a_buried_one_never_returns,
     a_second_job_with_the_same_dedupe_key_is_not_created,
     queued_jobs_survive_closing_and_reopening_the_database,
+    concurrent_claims_never_hand_out_the_same_job_twice,
 );
 
 async fn enqueue(store: &dyn Store, job: NewJob) {
@@ -169,4 +170,29 @@ async fn queued_jobs_survive_closing_and_reopening_the_database(harness: &mut Ha
         .unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].id, queued.id);
+}
+
+async fn concurrent_claims_never_hand_out_the_same_job_twice(harness: &mut Harness) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let mut tx = store.begin().await.unwrap();
+    for _ in 0..20 {
+        tx.insert_job(&job(acme.workspace.id, 0)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let at = now() + seconds(1);
+    let claim = || store.claim_jobs(at, at + seconds(30), 6);
+
+    let (a, b, c, d) = tokio::join!(claim(), claim(), claim(), claim());
+
+    let mut ids: Vec<_> = [a, b, c, d]
+        .into_iter()
+        .flat_map(|jobs| jobs.unwrap())
+        .map(|job| job.id)
+        .collect();
+    let claimed = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "a job was claimed twice");
+    assert_eq!(claimed, 20);
 }

@@ -14,6 +14,7 @@ mod jobs;
 mod outbound;
 mod pages;
 mod search;
+mod transactions;
 
 /// Generates, for each named test function, a `sqlite::name` and a `postgres::name` test.
 /// The PostgreSQL variant needs `SEAM_TEST_DATABASE_URL` (see `seam_testkit::postgres_url`).
