@@ -96,7 +96,7 @@ pub async fn run(options: &Options, messages: usize) -> anyhow::Result<Raw> {
                         }
                         None => {
                             let id = Uuid::now_v7();
-                            sqlx::query("INSERT INTO conversations (id, workspace_id, customer_id, status, priority, labels, last_channel_id, last_activity_at, waiting_since, created_at, updated_at) VALUES ($1, $2, $3, 'open', 'none', '[]', $4, $5, $5, $5, $5)")
+                            sqlx::query("INSERT INTO conversations (id, workspace_id, customer_id, status, priority, labels, last_channel_id, last_activity_at, waiting_since, created_at, updated_at) VALUES ($1, $2, $3, 'open', 'none', '{}', $4, $5, $5, $5, $5)")
                                 .bind(id).bind(workspace).bind(customer).bind(channel).bind(now).execute(&mut *tx).await?;
                             id
                         }

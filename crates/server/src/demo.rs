@@ -34,7 +34,7 @@ impl Seeded {
             "demo workspace \"{DEMO_WORKSPACE}\": {} customers",
             self.customers
         );
-        println!("open http://{addr}/ and log in as {OWNER_EMAIL}");
+        println!("log in as {OWNER_EMAIL}: POST http://{addr}/api/v1/auth/login");
         match (&self.generated_password, self.created) {
             (Some(password), _) => {
                 println!("generated password: {password} (set SEAM_ADMIN_PASSWORD to choose one)")
@@ -711,7 +711,6 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
         .await
         .map_err(fail)?;
     }
-    let _ = api;
     Ok(Seeded {
         generated_password: generated.then_some(password),
         created: true,
