@@ -123,8 +123,32 @@ pub fn normalise_sender(
     Ok(identities)
 }
 
+/// How often a message is tried again after losing a race for a new identity.
+const IDENTITY_RACE_ATTEMPTS: usize = 3;
+
 /// Receives one inbound message. Idempotent on (channel, provider message id).
 pub async fn receive(
+    store: &dyn Store,
+    channel: &Channel,
+    message: InboundMessage,
+    now: Timestamp,
+) -> Result<Received> {
+    let mut attempt = 1;
+    loop {
+        match receive_once(store, channel, message.clone(), now).await {
+            // Two first messages of a new sender at once: the loser's transaction is gone, and
+            // trying again finds the customer the winner created.
+            Err(Error::Conflict { what })
+                if what == "identity" && attempt < IDENTITY_RACE_ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn receive_once(
     store: &dyn Store,
     channel: &Channel,
     message: InboundMessage,
@@ -249,6 +273,7 @@ pub async fn resolve_customer(
     let customer_id = match known.first() {
         Some(held) => {
             let id = held.customer_id;
+            tx.lock_customer(workspace.id, id).await?;
             if let Some(name) = name
                 && let Some(mut customer) = tx.get_customer(workspace.id, id).await?
                 && customer.name.is_none()

@@ -179,6 +179,9 @@ pub trait Tx: Send {
         id: CustomerId,
     ) -> Result<Option<Customer>>;
     async fn update_customer(&mut self, customer: &Customer) -> Result<()>;
+    /// Holds the customer until the transaction ends, so that two use cases on one customer
+    /// (two first messages at once) run one after the other and see each other's writes.
+    async fn lock_customer(&mut self, workspace_id: WorkspaceId, id: CustomerId) -> Result<()>;
     /// Fails with `Conflict` when the identity belongs to someone already.
     async fn insert_identity(&mut self, identity: &CustomerIdentity) -> Result<()>;
 

@@ -47,6 +47,9 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     const DELETE_OUTBOX: &'static str;
     /// Identities of the customers listed in `$2`, in workspace `$1`.
     const IDENTITIES_OF_CUSTOMERS: &'static str;
+    /// Locks customer `$2` of workspace `$1` until the transaction ends, so that use cases on
+    /// one customer run one after the other. `None` where the single writer already does that.
+    const LOCK_CUSTOMER: Option<&'static str>;
 
     fn bind(query: Bound<Self>, value: Value) -> Bound<Self>;
 

@@ -60,6 +60,8 @@ impl Driver for PostgresDriver {
         RETURNING id, workspace_id, kind, payload, status, attempts, max_attempts, run_at,
             lease_until, last_error";
     const DELETE_OUTBOX: &'static str = "DELETE FROM outbox WHERE id = ANY($1)";
+    const LOCK_CUSTOMER: Option<&'static str> =
+        Some("SELECT id FROM customers WHERE workspace_id = $1 AND id = $2 FOR UPDATE");
     const IDENTITIES_OF_CUSTOMERS: &'static str = "SELECT workspace_id, customer_id, kind, value,
             verified, created_at
         FROM identities

@@ -103,6 +103,8 @@ impl Driver for SqliteDriver {
             lease_until, last_error";
     const DELETE_OUTBOX: &'static str =
         "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each($1))";
+    // The one writer connection already runs write transactions one at a time.
+    const LOCK_CUSTOMER: Option<&'static str> = None;
     const IDENTITIES_OF_CUSTOMERS: &'static str = "SELECT workspace_id, customer_id, kind, value,
             verified, created_at
         FROM identities

@@ -153,6 +153,13 @@ impl<D: Driver> Tx for SqlTx<D> {
         Ok(())
     }
 
+    async fn lock_customer(&mut self, workspace_id: WorkspaceId, id: CustomerId) -> Result<()> {
+        match customers::lock::<D>(workspace_id, id) {
+            Some(lock) => self.execute(lock).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
     async fn insert_workspace(&mut self, workspace: &Workspace) -> Result<()> {
         self.defer(workspaces::insert(workspace)).await
     }

@@ -72,6 +72,11 @@ pub(crate) fn update<D: Driver>(customer: &Customer) -> Sql<D> {
     .time(customer.updated_at)
 }
 
+/// The row lock of [`Driver::LOCK_CUSTOMER`], where the driver needs one.
+pub(crate) fn lock<D: Driver>(workspace_id: WorkspaceId, id: CustomerId) -> Option<Sql<D>> {
+    D::LOCK_CUSTOMER.map(|sql| Sql::<D>::new(sql).uuid(workspace_id.0).uuid(id.0))
+}
+
 pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: CustomerId) -> Select<D, Customer> {
     Sql::<D>::new(concat!(
         "SELECT ",

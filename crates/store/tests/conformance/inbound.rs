@@ -19,6 +19,8 @@ crate::on_both_backends!(
     a_message_within_the_reopen_window_reopens_the_resolved_conversation,
     a_message_long_after_resolution_starts_a_new_conversation_linked_to_the_old,
     channel_continuity_keeps_one_thread_per_channel,
+    first_messages_of_a_new_sender_arriving_at_once_make_one_customer_and_one_conversation,
+    messages_arriving_at_once_after_resolution_start_one_new_conversation,
 );
 
 async fn a_provider_retry_stores_one_message_and_answers_the_same_ids(harness: &mut Harness) {
@@ -228,4 +230,66 @@ async fn channel_continuity_keeps_one_thread_per_channel(harness: &mut Harness) 
     assert_eq!(by_sms.customer_id, by_api.customer_id);
     assert_ne!(by_sms.conversation_id, by_api.conversation_id);
     assert_eq!(by_api_again.conversation_id, by_api.conversation_id);
+}
+
+async fn first_messages_of_a_new_sender_arriving_at_once_make_one_customer_and_one_conversation(
+    harness: &mut Harness,
+) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let at = now();
+    let send = |id: &'static str| receive(store, &acme.channel, id, "new@example.com", at);
+
+    let (a, b, c, d) = tokio::join!(send("m-a"), send("m-b"), send("m-c"), send("m-d"));
+
+    let received = [a, b, c, d];
+    assert!(
+        received
+            .iter()
+            .all(|r| r.customer_id == received[0].customer_id)
+    );
+    assert!(
+        received
+            .iter()
+            .all(|r| r.conversation_id == received[0].conversation_id)
+    );
+    let page = store
+        .list_messages(acme.workspace.id, received[0].conversation_id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 4);
+}
+
+async fn messages_arriving_at_once_after_resolution_start_one_new_conversation(
+    harness: &mut Harness,
+) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let at = now();
+    let first = receive(store, &acme.channel, "m-1", "layla@example.com", at).await;
+    let resolve = ConversationUpdate {
+        status: Some(ConversationStatus::Resolved),
+        ..Default::default()
+    };
+    update_conversation(
+        store,
+        &acme.owner.actor(),
+        first.conversation_id,
+        resolve,
+        at,
+    )
+    .await
+    .unwrap();
+    let later = at + seconds(acme.workspace.reopen_window_secs + 3600);
+    let send = |id: &'static str| receive(store, &acme.channel, id, "layla@example.com", later);
+
+    let (a, b, c, d) = tokio::join!(send("m-a"), send("m-b"), send("m-c"), send("m-d"));
+
+    let received = [a, b, c, d];
+    assert!(
+        received
+            .iter()
+            .all(|r| r.conversation_id == received[0].conversation_id)
+    );
+    assert_ne!(received[0].conversation_id, first.conversation_id);
 }
