@@ -60,22 +60,7 @@ impl SeamProcess {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> SeamProcess {
-        let mut process = SeamProcess {
-            storage,
-            base_url: String::new(),
-            child: None,
-            log: Arc::new(Mutex::new(VecDeque::new())),
-            stdout: Arc::new(Mutex::new(Vec::new())),
-            extra_args: args.iter().map(|arg| arg.to_string()).collect(),
-            extra_env: env
-                .iter()
-                .map(|(key, value)| (key.to_string(), value.to_string()))
-                .collect(),
-            subcommand: subcommand.to_string(),
-            with_flags: true,
-        };
-        process.launch();
-        process
+        Self::launched(storage, subcommand, args, env, true)
     }
 
     /// Starts `seam <subcommand>` with only `args` and `env`: no storage or address flags, so
@@ -85,6 +70,16 @@ impl SeamProcess {
         subcommand: &str,
         args: &[&str],
         env: &[(&str, &str)],
+    ) -> SeamProcess {
+        Self::launched(storage, subcommand, args, env, false)
+    }
+
+    fn launched(
+        storage: Storage,
+        subcommand: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        with_flags: bool,
     ) -> SeamProcess {
         let mut process = SeamProcess {
             storage,
@@ -98,7 +93,7 @@ impl SeamProcess {
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect(),
             subcommand: subcommand.to_string(),
-            with_flags: false,
+            with_flags,
         };
         process.launch();
         process

@@ -135,19 +135,7 @@ async fn a_message_within_the_reopen_window_reopens_the_resolved_conversation(
     let acme = tenant(store, "Acme", Continuity::Customer).await;
     let at = now();
     let first = receive(store, &acme.channel, "m-1", "layla@example.com", at).await;
-    let resolve = ConversationUpdate {
-        status: Some(ConversationStatus::Resolved),
-        ..Default::default()
-    };
-    update_conversation(
-        store,
-        &acme.owner.actor(),
-        first.conversation_id,
-        resolve,
-        at + seconds(10),
-    )
-    .await
-    .unwrap();
+    resolve(store, &acme, first.conversation_id, at + seconds(10)).await;
 
     let again = receive(
         store,
@@ -175,19 +163,7 @@ async fn a_message_long_after_resolution_starts_a_new_conversation_linked_to_the
     let acme = tenant(store, "Acme", Continuity::Customer).await;
     let at = now();
     let first = receive(store, &acme.channel, "m-1", "layla@example.com", at).await;
-    let resolve = ConversationUpdate {
-        status: Some(ConversationStatus::Resolved),
-        ..Default::default()
-    };
-    update_conversation(
-        store,
-        &acme.owner.actor(),
-        first.conversation_id,
-        resolve,
-        at + seconds(10),
-    )
-    .await
-    .unwrap();
+    resolve(store, &acme, first.conversation_id, at + seconds(10)).await;
 
     let later = at + seconds(acme.workspace.reopen_window_secs + 3600);
     let again = receive(store, &acme.channel, "m-2", "layla@example.com", later).await;
@@ -267,19 +243,7 @@ async fn messages_arriving_at_once_after_resolution_start_one_new_conversation(
     let acme = tenant(store, "Acme", Continuity::Customer).await;
     let at = now();
     let first = receive(store, &acme.channel, "m-1", "layla@example.com", at).await;
-    let resolve = ConversationUpdate {
-        status: Some(ConversationStatus::Resolved),
-        ..Default::default()
-    };
-    update_conversation(
-        store,
-        &acme.owner.actor(),
-        first.conversation_id,
-        resolve,
-        at,
-    )
-    .await
-    .unwrap();
+    resolve(store, &acme, first.conversation_id, at).await;
     let later = at + seconds(acme.workspace.reopen_window_secs + 3600);
     let send = |id: &'static str| receive(store, &acme.channel, id, "layla@example.com", later);
 
@@ -292,4 +256,20 @@ async fn messages_arriving_at_once_after_resolution_start_one_new_conversation(
             .all(|r| r.conversation_id == received[0].conversation_id)
     );
     assert_ne!(received[0].conversation_id, first.conversation_id);
+}
+
+/// Resolves a conversation as the tenant's owner.
+async fn resolve(
+    store: &dyn seam_core::ports::Store,
+    tenant: &crate::fixtures::Tenant,
+    conversation_id: seam_core::ids::ConversationId,
+    at: seam_core::Timestamp,
+) {
+    let resolve = ConversationUpdate {
+        status: Some(ConversationStatus::Resolved),
+        ..Default::default()
+    };
+    update_conversation(store, &tenant.owner.actor(), conversation_id, resolve, at)
+        .await
+        .unwrap();
 }
