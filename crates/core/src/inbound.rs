@@ -14,7 +14,7 @@ use crate::{
     ids::{ChannelId, ConversationId, CustomerId, MessageId},
     message::{MAX_TEXT_BYTES, Message, MessageKind},
     outbox::OutboxEvent,
-    ports::{Store, Tx},
+    ports::{IDENTITY_TAKEN, Store, Tx},
     workspace::{Continuity, Workspace},
 };
 
@@ -135,11 +135,11 @@ pub async fn receive(
 ) -> Result<Received> {
     let mut attempt = 1;
     loop {
-        match receive_once(store, channel, message.clone(), now).await {
+        match receive_once(store, channel, &message, now).await {
             // Two first messages of a new sender at once: the loser's transaction is gone, and
             // trying again finds the customer the winner created.
             Err(Error::Conflict { what })
-                if what == "identity" && attempt < IDENTITY_RACE_ATTEMPTS =>
+                if what == IDENTITY_TAKEN && attempt < IDENTITY_RACE_ATTEMPTS =>
             {
                 attempt += 1;
             }
@@ -151,10 +151,10 @@ pub async fn receive(
 async fn receive_once(
     store: &dyn Store,
     channel: &Channel,
-    message: InboundMessage,
+    message: &InboundMessage,
     now: Timestamp,
 ) -> Result<Received> {
-    validate(&message)?;
+    validate(message)?;
     let workspace = store
         .get_workspace(channel.workspace_id)
         .await?
@@ -193,7 +193,7 @@ async fn receive_once(
             .map(|(identity, _)| identity.value.clone()),
         author_id: None,
         provider_message_id: Some(provider_id.clone()),
-        text: message.text,
+        text: message.text.clone(),
         delivery_status: None,
         delivery_error: None,
         sent_at: message.sent_at.unwrap_or(now),

@@ -25,6 +25,9 @@ use crate::{
     workspace::Workspace,
 };
 
+/// The `Conflict` name a store reports when an identity is already held.
+pub const IDENTITY_TAKEN: &str = "identity";
+
 /// Storage outside a transaction: reads, and single-row writes that need no other row.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -182,7 +185,8 @@ pub trait Tx: Send {
     /// Holds the customer until the transaction ends, so that two use cases on one customer
     /// (two first messages at once) run one after the other and see each other's writes.
     async fn lock_customer(&mut self, workspace_id: WorkspaceId, id: CustomerId) -> Result<()>;
-    /// Fails with `Conflict` when the identity belongs to someone already.
+    /// Fails with `Conflict { what: IDENTITY_TAKEN }` when the identity belongs to someone
+    /// already.
     async fn insert_identity(&mut self, identity: &CustomerIdentity) -> Result<()>;
 
     /// The customer's conversation with the newest `last_activity_at`; with `channel_id`, only

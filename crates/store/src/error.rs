@@ -2,7 +2,7 @@
 //! rule, lost connections `Unavailable`, the rest `Internal`. Never copies parameter values
 //! (personal data) into the text: only codes, constraint, table and column names.
 
-use seam_core::Error;
+use seam_core::{Error, ports::IDENTITY_TAKEN};
 
 /// Unique rules and the name callers see: (PostgreSQL constraint, SQLite column list, name).
 const UNIQUE_RULES: &[(&str, &str, &str)] = &[
@@ -15,7 +15,7 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
     (
         "identities_pkey",
         "identities.workspace_id, identities.kind, identities.value",
-        "identity",
+        IDENTITY_TAKEN,
     ),
     ("jobs_dedupe_key_key", "jobs.dedupe_key", "dedupe_key"),
     (
