@@ -1,6 +1,6 @@
 //! `GET /api/v1/realtime`: the agent app's WebSocket. Relays the workspace's bus events as
-//! `{"type", "workspace_id", "data"}` text frames; never reads or writes state. A client that cannot keep up
-//! is disconnected and catches up through the list APIs.
+//! `{"type", "workspace_id", "data"}` text frames; never reads or writes state. A client that
+//! cannot keep up is disconnected and catches up through the list APIs.
 
 use std::{sync::Arc, time::Duration};
 
