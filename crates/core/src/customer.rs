@@ -21,6 +21,19 @@ pub struct Customer {
     pub updated_at: Timestamp,
 }
 
+impl Customer {
+    /// A new customer with nothing but a name, created `now`.
+    pub fn new(workspace_id: WorkspaceId, name: Option<String>, now: Timestamp) -> Self {
+        Customer {
+            id: CustomerId::new(),
+            workspace_id,
+            name,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// One identity as attached to a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CustomerIdentity {

@@ -285,13 +285,7 @@ pub async fn resolve_customer(
             id
         }
         None => {
-            let customer = Customer {
-                id: CustomerId::new(),
-                workspace_id: workspace.id,
-                name: name.map(str::to_string),
-                created_at: now,
-                updated_at: now,
-            };
+            let customer = Customer::new(workspace.id, name.map(str::to_string), now);
             tx.insert_customer(&customer).await?;
             customer.id
         }

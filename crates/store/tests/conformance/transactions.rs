@@ -19,13 +19,7 @@ crate::on_both_backends!(
 );
 
 fn customer(tenant_workspace: seam_core::ids::WorkspaceId) -> Customer {
-    Customer {
-        id: CustomerId::new(),
-        workspace_id: tenant_workspace,
-        name: Some("Layla".into()),
-        created_at: now(),
-        updated_at: now(),
-    }
+    Customer::new(tenant_workspace, Some("Layla".into()), now())
 }
 
 async fn stored(store: &dyn Store, customer: &Customer) -> bool {
