@@ -37,6 +37,8 @@ pub struct IdentityView {
     pub value: String,
     /// Proven by a channel rather than claimed by the sender.
     pub verified: bool,
+    /// Where it came from: `channel:<id>`, `identify`, `import` or `agent:<id>`.
+    pub source: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -46,6 +48,7 @@ impl From<CustomerIdentity> for IdentityView {
             kind: held.identity.kind.as_str().to_string(),
             value: held.identity.value,
             verified: held.verified,
+            source: held.source,
             created_at: held.created_at,
         }
     }
@@ -57,6 +60,8 @@ pub struct CustomerView {
     pub id: Uuid,
     pub workspace_id: Uuid,
     pub name: Option<String>,
+    /// Set while this customer is merged into that one (undo the merge to separate them).
+    pub merged_into_id: Option<Uuid>,
     pub identities: Vec<IdentityView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -69,6 +74,7 @@ impl From<CustomerProfile> for CustomerView {
             id: customer.id.0,
             workspace_id: customer.workspace_id.0,
             name: customer.name,
+            merged_into_id: customer.merged_into_id.map(|id| id.0),
             identities: profile
                 .identities
                 .into_iter()

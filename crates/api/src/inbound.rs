@@ -15,6 +15,7 @@ use seam_core::{
     identity::IdentityKind,
     ids::ChannelId,
     inbound::{self, InboundMessage, RawIdentity, Received},
+    resolution::IgnoredIdentity,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -58,9 +59,11 @@ impl InboundRequest {
     /// The payload as core's inbound message. Values are normalised and checked by core.
     pub fn into_inbound(self, channel_id: ChannelId) -> InboundMessage {
         let from = self.from;
+        // The integration holding the channel's secret vouches for the addresses it sends,
+        // as a server-side identify call does.
         let identities = [
-            (IdentityKind::Email, from.email, "from.email", false),
-            (IdentityKind::Phone, from.phone, "from.phone", false),
+            (IdentityKind::Email, from.email, "from.email", true),
+            (IdentityKind::Phone, from.phone, "from.phone", true),
             (
                 IdentityKind::ExternalId,
                 from.external_id,
@@ -96,6 +99,27 @@ pub struct Accepted {
     pub customer_id: Uuid,
     pub conversation_id: Uuid,
     pub message_id: Uuid,
+    /// Sender addresses that were ignored (placeholders such as `null` or `test@test.com`,
+    /// and the workspace's blocked values), with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<IgnoredView>,
+}
+
+/// An address left out of resolution.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IgnoredView {
+    /// Where it was in the request, e.g. `from.email`.
+    pub field: String,
+    pub reason: String,
+}
+
+impl From<IgnoredIdentity> for IgnoredView {
+    fn from(ignored: IgnoredIdentity) -> Self {
+        IgnoredView {
+            field: ignored.field,
+            reason: ignored.reason,
+        }
+    }
 }
 
 impl From<Received> for Accepted {
@@ -104,6 +128,11 @@ impl From<Received> for Accepted {
             customer_id: received.customer_id.0,
             conversation_id: received.conversation_id.0,
             message_id: received.message_id.0,
+            ignored: received
+                .ignored
+                .into_iter()
+                .map(IgnoredView::from)
+                .collect(),
         }
     }
 }
@@ -149,7 +178,7 @@ mod tests {
     use seam_core::Error;
 
     #[test]
-    fn every_given_address_becomes_an_identity_and_only_external_id_is_verified() {
+    fn every_given_address_becomes_a_verified_identity() {
         let body = br#"{"message_id": "m1", "text": "hello",
             "from": {"email": "a@example.com", "phone": "+16502530000", "external_id": "u-7", "name": "Ana"}}"#;
         let request: InboundRequest = parse_json(body).unwrap();
@@ -166,8 +195,8 @@ mod tests {
         assert_eq!(
             found,
             [
-                (IdentityKind::Email, "from.email", false),
-                (IdentityKind::Phone, "from.phone", false),
+                (IdentityKind::Email, "from.email", true),
+                (IdentityKind::Phone, "from.phone", true),
                 (IdentityKind::ExternalId, "from.external_id", true),
             ]
         );

@@ -11,6 +11,7 @@ mod error;
 mod extract;
 mod health;
 mod inbound;
+mod merges;
 mod messages;
 mod observe;
 mod openapi;
@@ -72,6 +73,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(customers::router())
+        .merge(merges::router())
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())

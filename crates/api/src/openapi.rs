@@ -11,7 +11,7 @@ use utoipa::{
 
 use crate::{
     ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
-    inbound, messages, realtime,
+    inbound, merges, messages, realtime,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +23,8 @@ use crate::{
         conversations::list, conversations::read, conversations::update,
         messages::list, messages::send,
         customers::search, customers::read,
+        merges::merge_into, merges::read, merges::undo, merges::resolution_log,
+        merges::conflicts, merges::review, merges::read_rules, merges::replace_rules,
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,

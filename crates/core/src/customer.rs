@@ -17,6 +17,9 @@ pub struct Customer {
     pub id: CustomerId,
     pub workspace_id: WorkspaceId,
     pub name: Option<String>,
+    /// Set while this customer is merged into another (its records live there until the merge
+    /// is undone).
+    pub merged_into_id: Option<CustomerId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -28,6 +31,7 @@ impl Customer {
             id: CustomerId::new(),
             workspace_id,
             name,
+            merged_into_id: None,
             created_at: now,
             updated_at: now,
         }
@@ -43,6 +47,8 @@ pub struct CustomerIdentity {
     pub identity: Identity,
     /// Proven by the channel (a provider id, a signed widget id) rather than claimed.
     pub verified: bool,
+    /// Where it came from: `channel:<id>`, `identify`, `import`, `agent`.
+    pub source: String,
     pub created_at: Timestamp,
 }
 

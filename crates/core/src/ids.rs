@@ -47,4 +47,6 @@ id_type!(
     JobId,
     OutboxId,
     ApiTokenId,
+    MergeId,
+    ResolutionEntryId,
 );

@@ -9,12 +9,12 @@ use crate::{
     auth::secrets_equal,
     channel::{Channel, ChannelKind},
     conversation::{Conversation, ConversationStatus, Priority},
-    customer::{Customer, CustomerIdentity},
     identity::{Identity, IdentityKind},
     ids::{ChannelId, ConversationId, CustomerId, MessageId},
     message::{MAX_TEXT_BYTES, Message, MessageKind},
     outbox::OutboxEvent,
     ports::{IDENTITY_TAKEN, Store, Tx},
+    resolution::{self, Claim, IgnoredIdentity, Source},
     workspace::{Continuity, Workspace},
 };
 
@@ -49,6 +49,8 @@ pub struct Received {
     pub message_id: MessageId,
     /// True when this delivery repeated one already stored; nothing new was written.
     pub duplicate: bool,
+    /// Sender addresses left out of resolution (placeholders, blocked values).
+    pub ignored: Vec<IgnoredIdentity>,
 }
 
 /// The API channel's credential check: the bearer must equal the channel's secret.
@@ -99,28 +101,17 @@ fn validate(message: &InboundMessage) -> Result<()> {
     Ok(())
 }
 
-/// Normalises the sender's identities with the workspace's rules.
+/// Normalises the sender's identities with the workspace's rules, leaving out blocked values
+/// (see [`resolution::normalise`], which also reports them).
 pub fn normalise_sender(
     workspace: &Workspace,
     sender: &[RawIdentity],
 ) -> Result<Vec<(Identity, bool)>> {
-    let mut identities = Vec::with_capacity(sender.len());
-    for raw in sender {
-        let identity = match raw.kind {
-            IdentityKind::Email => Identity::parse_email(&raw.field, &raw.value)?,
-            IdentityKind::Phone | IdentityKind::Whatsapp => {
-                Identity::parse_phone(&raw.field, &raw.value, &workspace.default_region)?
-            }
-            kind => Identity::parse_opaque(kind, &raw.field, &raw.value)?,
-        };
-        if !identities
-            .iter()
-            .any(|(known, _): &(Identity, bool)| *known == identity)
-        {
-            identities.push((identity, raw.verified));
-        }
-    }
-    Ok(identities)
+    Ok(resolution::normalise::normalise(workspace, sender)?
+        .claims
+        .into_iter()
+        .map(|claim| (claim.identity, claim.verified))
+        .collect())
 }
 
 /// How often a message is tried again after losing a race for a new identity.
@@ -159,7 +150,8 @@ async fn receive_once(
         .get_workspace(channel.workspace_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let identities = normalise_sender(&workspace, &message.sender)?;
+    let normalised = resolution::normalise::normalise(&workspace, &message.sender)?;
+    resolution::normalise::require_some(&normalised, "from")?;
     let provider_id = message.provider_message_id.trim().to_string();
 
     let mut tx = store.begin().await?;
@@ -170,14 +162,17 @@ async fn receive_once(
         tx.rollback().await?;
         return Ok(duplicate_of(&existing));
     }
-    let customer_id = resolve_customer(
+    let customer_id = resolution::resolve(
         tx.as_mut(),
         &workspace,
-        &identities,
+        &normalised.claims,
         message.sender_name.as_deref(),
+        Source::Channel(channel.id),
         now,
     )
-    .await?;
+    .await?
+    .customer_id;
+    let came_through = &normalised.claims[0].identity;
     let (mut conversation, is_new) =
         continue_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?;
 
@@ -188,9 +183,8 @@ async fn receive_once(
         customer_id,
         kind: MessageKind::Inbound,
         channel_id: Some(channel.id),
-        identity: identities
-            .first()
-            .map(|(identity, _)| identity.value.clone()),
+        identity: Some(came_through.value.clone()),
+        identity_kind: Some(came_through.kind),
         author_id: None,
         provider_message_id: Some(provider_id.clone()),
         text: message.text.clone(),
@@ -240,6 +234,7 @@ async fn receive_once(
         conversation_id: conversation.id,
         message_id: stored.id,
         duplicate: false,
+        ignored: normalised.ignored,
     })
 }
 
@@ -249,13 +244,12 @@ fn duplicate_of(existing: &Message) -> Received {
         conversation_id: existing.conversation_id,
         message_id: existing.id,
         duplicate: true,
+        ignored: Vec::new(),
     }
 }
 
-/// Finds the customer these identities belong to, or creates one, and attaches the identities
-/// nobody holds yet. When identities point at different customers, the one matched by the
-/// highest-priority identity wins (external id > email > phone > channel ids > visitor); the
-/// others keep theirs. This is the single place resolution happens.
+/// Resolves normalised identities to one customer (see [`resolution::resolve`], the single
+/// place where resolution happens). The identities are recorded as coming from `identify`.
 pub async fn resolve_customer(
     tx: &mut dyn Tx,
     workspace: &Workspace,
@@ -263,47 +257,18 @@ pub async fn resolve_customer(
     name: Option<&str>,
     now: Timestamp,
 ) -> Result<CustomerId> {
-    let just_identities: Vec<Identity> = identities
+    let claims: Vec<Claim> = identities
         .iter()
-        .map(|(identity, _)| identity.clone())
-        .collect();
-    let mut known = tx.find_identities(workspace.id, &just_identities).await?;
-    known.sort_by_key(|held| (held.identity.kind.priority(), held.created_at));
-    let name = name.map(str::trim).filter(|name| !name.is_empty());
-    let customer_id = match known.first() {
-        Some(held) => {
-            let id = held.customer_id;
-            tx.lock_customer(workspace.id, id).await?;
-            if let Some(name) = name
-                && let Some(mut customer) = tx.get_customer(workspace.id, id).await?
-                && customer.name.is_none()
-            {
-                customer.name = Some(name.to_string());
-                customer.updated_at = now;
-                tx.update_customer(&customer).await?;
-            }
-            id
-        }
-        None => {
-            let customer = Customer::new(workspace.id, name.map(str::to_string), now);
-            tx.insert_customer(&customer).await?;
-            customer.id
-        }
-    };
-    for (identity, verified) in identities {
-        if known.iter().any(|held| held.identity == *identity) {
-            continue;
-        }
-        tx.insert_identity(&CustomerIdentity {
-            workspace_id: workspace.id,
-            customer_id,
+        .map(|(identity, verified)| Claim {
             identity: identity.clone(),
             verified: *verified,
-            created_at: now,
         })
-        .await?;
-    }
-    Ok(customer_id)
+        .collect();
+    Ok(
+        resolution::resolve(tx, workspace, &claims, name, Source::Identify, now)
+            .await?
+            .customer_id,
+    )
 }
 
 /// Applies the continuity policy: join the latest unresolved conversation, reopen one resolved

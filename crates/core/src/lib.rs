@@ -12,11 +12,13 @@ pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod jobs;
+pub mod merge;
 pub mod message;
 pub mod outbound;
 pub mod outbox;
 pub mod ports;
 pub mod realtime;
+pub mod resolution;
 pub mod user;
 pub mod workspace;
 

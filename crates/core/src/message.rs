@@ -110,6 +110,8 @@ pub struct Message {
     pub channel_id: Option<ChannelId>,
     /// The identity value it came from or went to (e.g. the email address), when known.
     pub identity: Option<String>,
+    /// The kind of that identity.
+    pub identity_kind: Option<crate::identity::IdentityKind>,
     /// The agent who wrote it (outbound and notes).
     pub author_id: Option<UserId>,
     /// The provider's message id: the deduplication key together with `channel_id`.

@@ -77,6 +77,7 @@ pub async fn send_reply(
         kind: MessageKind::Note,
         channel_id: None,
         identity: None,
+        identity_kind: None,
         author_id: Some(actor.user_id),
         provider_message_id: None,
         text: reply.text,

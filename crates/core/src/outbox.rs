@@ -8,6 +8,7 @@ use crate::{
     Timestamp,
     conversation::Conversation,
     ids::{OutboxId, WorkspaceId},
+    merge::Merge,
     message::Message,
 };
 
@@ -15,7 +16,8 @@ use crate::{
 pub struct OutboxEvent {
     pub id: OutboxId,
     pub workspace_id: WorkspaceId,
-    /// `message.created`, `message.updated`, `conversation.created`, `conversation.updated`.
+    /// `message.created`, `message.updated`, `conversation.created`, `conversation.updated`,
+    /// `customer.merged`, `customer.unmerged`.
     pub topic: String,
     pub payload: serde_json::Value,
     pub created_at: Timestamp,
@@ -69,6 +71,36 @@ impl OutboxEvent {
             conversation.workspace_id,
             "conversation.updated",
             to_json(conversation),
+            now,
+        )
+    }
+}
+
+impl OutboxEvent {
+    /// Only ids: the payload may reach webhooks, and a merge says nothing personal.
+    pub fn customer_merged(merge: &Merge, now: Timestamp) -> Self {
+        Self::new(
+            merge.workspace_id,
+            "customer.merged",
+            serde_json::json!({
+                "merge_id": merge.id,
+                "survivor_id": merge.survivor_id,
+                "absorbed_id": merge.absorbed_id,
+            }),
+            now,
+        )
+    }
+
+    pub fn customer_unmerged(merge: &Merge, messages_moved: usize, now: Timestamp) -> Self {
+        Self::new(
+            merge.workspace_id,
+            "customer.unmerged",
+            serde_json::json!({
+                "merge_id": merge.id,
+                "survivor_id": merge.survivor_id,
+                "absorbed_id": merge.absorbed_id,
+                "messages_moved": messages_moved,
+            }),
             now,
         )
     }

@@ -14,15 +14,17 @@ use crate::{
     event::Event,
     identity::Identity,
     ids::{
-        ChannelId, ConversationId, CustomerId, JobId, MessageId, OutboxId, TeamId, UserId,
-        WorkspaceId,
+        ChannelId, ConversationId, CustomerId, EventId, JobId, MergeId, MessageId, OutboxId,
+        ResolutionEntryId, TeamId, UserId, WorkspaceId,
     },
     jobs::{Job, NewJob},
+    merge::Merge,
     message::Message,
     outbox::OutboxEvent,
     realtime::RealtimeEvent,
+    resolution::ResolutionEntry,
     user::User,
-    workspace::Workspace,
+    workspace::{IdentityRules, Workspace},
 };
 
 /// The `Conflict` name a store reports when an identity is already held.
@@ -136,6 +138,36 @@ pub trait Store: Send + Sync {
     /// Oldest first.
     async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>>;
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()>;
+
+    // Identity resolution and merges.
+    /// Entries about the customer (as subject or as the other party), newest first.
+    async fn resolution_log_of_customer(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        limit: u32,
+    ) -> Result<Vec<ResolutionEntry>>;
+    /// Conflict entries not reviewed yet, newest first; `cursor` is the (created_at, id) of the
+    /// previous page's last item.
+    async fn list_open_conflicts(
+        &self,
+        workspace_id: WorkspaceId,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<ResolutionEntry>>;
+    /// Whether an open conflict with this id existed (it is now reviewed).
+    async fn mark_conflict_reviewed(
+        &self,
+        workspace_id: WorkspaceId,
+        id: ResolutionEntryId,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn update_identity_rules(
+        &self,
+        workspace_id: WorkspaceId,
+        rules: &IdentityRules,
+    ) -> Result<()>;
+    async fn get_merge(&self, workspace_id: WorkspaceId, id: MergeId) -> Result<Option<Merge>>;
 }
 
 /// One write transaction. Dropping it without `commit` rolls it back.
@@ -220,6 +252,80 @@ pub trait Tx: Send {
     async fn insert_outbox(&mut self, event: &OutboxEvent) -> Result<()>;
     /// Does nothing when a job with the same dedupe key exists.
     async fn insert_job(&mut self, job: &NewJob) -> Result<()>;
+
+    // Identity resolution and merges.
+    /// Every identity of these customers.
+    async fn identities_of_customers(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_ids: &[CustomerId],
+    ) -> Result<Vec<CustomerIdentity>>;
+    async fn conversation_ids_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<ConversationId>>;
+    async fn event_ids_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<EventId>>;
+    /// Moves every identity, conversation, message and event of `from` to `to`.
+    async fn reassign_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        from: CustomerId,
+        to: CustomerId,
+    ) -> Result<()>;
+    async fn move_identities(
+        &mut self,
+        workspace_id: WorkspaceId,
+        identities: &[Identity],
+        to: CustomerId,
+    ) -> Result<()>;
+    /// Moves the conversations and all their messages.
+    async fn move_conversations(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[ConversationId],
+        to: CustomerId,
+    ) -> Result<()>;
+    async fn move_events(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[EventId],
+        to: CustomerId,
+    ) -> Result<()>;
+    /// The customer's messages created at or after `since`, oldest first.
+    async fn messages_of_customer_since(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        since: Timestamp,
+    ) -> Result<Vec<Message>>;
+    async fn move_messages(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[MessageId],
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+    ) -> Result<()>;
+    /// The customer's conversations that are not resolved, newest activity first.
+    async fn open_conversations_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<Conversation>>;
+    async fn message_ids_of_conversation(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<MessageId>>;
+    async fn insert_merge(&mut self, merge: &Merge) -> Result<()>;
+    async fn get_merge(&mut self, workspace_id: WorkspaceId, id: MergeId) -> Result<Option<Merge>>;
+    /// Saves `undone_at` and `undone_by_user_id`.
+    async fn update_merge_undone(&mut self, merge: &Merge) -> Result<()>;
+    async fn insert_resolution_entries(&mut self, entries: &[ResolutionEntry]) -> Result<()>;
 }
 
 /// Realtime fan-out. Subjects are per workspace; delivery is at most once.

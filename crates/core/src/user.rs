@@ -46,6 +46,10 @@ pub enum Permission {
     ReplyToConversations,
     UpdateConversations,
     ReadCustomers,
+    /// Merge customers, undo merges, review resolution conflicts.
+    MergeCustomers,
+    /// Workspace settings such as the identity rules.
+    ManageWorkspace,
     ReadChannels,
     ManageChannels,
     ManageUsers,
@@ -59,9 +63,12 @@ impl Role {
             | Permission::ReplyToConversations
             | Permission::UpdateConversations
             | Permission::ReadCustomers
+            | Permission::MergeCustomers
             | Permission::ReadChannels
             | Permission::CreateApiTokens => true,
-            Permission::ManageChannels | Permission::ManageUsers => self >= Role::Admin,
+            Permission::ManageChannels | Permission::ManageUsers | Permission::ManageWorkspace => {
+                self >= Role::Admin
+            }
         }
     }
 }

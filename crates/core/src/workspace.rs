@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Timestamp, ids::WorkspaceId};
+use std::collections::BTreeMap;
+
+use crate::{Error, Result, Timestamp, identity::IdentityKind, ids::WorkspaceId};
 
 /// How inbound messages find their conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +44,76 @@ pub struct Workspace {
     pub default_region: String,
     pub continuity: Continuity,
     pub reopen_window_secs: i64,
+    pub identity_rules: IdentityRules,
     pub created_at: Timestamp,
+}
+
+/// The workspace's identity resolution settings: how many identities of a kind one customer
+/// may hold, and values that never identify anybody.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityRules {
+    /// Per-kind overrides of [`IdentityRules::default_limit`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<IdentityKind, u32>,
+    /// Values ignored on top of the built-in list (compared case-insensitively, and also after
+    /// normalisation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
+}
+
+/// Most values a workspace may block, and the longest.
+const MAX_BLOCKED: usize = 1_000;
+const MAX_LIMIT: u32 = 1_000;
+
+impl IdentityRules {
+    /// Built-in limits: one external id, five emails, five phones, ten ids per messaging
+    /// channel, a hundred visitor ids.
+    pub fn default_limit(kind: IdentityKind) -> u32 {
+        match kind {
+            IdentityKind::ExternalId => 1,
+            IdentityKind::Email | IdentityKind::Phone => 5,
+            IdentityKind::Visitor => 100,
+            IdentityKind::Whatsapp
+            | IdentityKind::Messenger
+            | IdentityKind::Instagram
+            | IdentityKind::Telegram
+            | IdentityKind::Line => 10,
+        }
+    }
+
+    /// How many identities of `kind` one customer may hold here.
+    pub fn limit(&self, kind: IdentityKind) -> u32 {
+        self.limits
+            .get(&kind)
+            .copied()
+            .unwrap_or_else(|| Self::default_limit(kind))
+    }
+
+    /// Checks an edit: limits between 1 and 1,000 (external id stays 1: one customer is one
+    /// account in the business's own system), at most 1,000 blocked values.
+    pub fn validate(&self) -> Result<()> {
+        for (kind, limit) in &self.limits {
+            let field = format!("limits.{}", kind.as_str());
+            if *kind == IdentityKind::ExternalId && *limit != 1 {
+                return Err(Error::invalid(field, "must be 1: never two external ids"));
+            }
+            if *limit == 0 || *limit > MAX_LIMIT {
+                return Err(Error::invalid(field, "must be between 1 and 1000"));
+            }
+        }
+        if self.blocked.len() > MAX_BLOCKED {
+            return Err(Error::invalid("blocked", "has more than 1000 values"));
+        }
+        if self
+            .blocked
+            .iter()
+            .any(|value| value.trim().is_empty() || value.len() > 254)
+        {
+            return Err(Error::invalid("blocked", "has an empty or over-long value"));
+        }
+        Ok(())
+    }
 }
 
 impl Workspace {
@@ -53,6 +124,7 @@ impl Workspace {
             default_region: default_region.into(),
             continuity: Continuity::Customer,
             reopen_window_secs: DEFAULT_REOPEN_WINDOW_SECS,
+            identity_rules: IdentityRules::default(),
             created_at: now,
         }
     }
@@ -65,20 +137,14 @@ pub async fn ensure_workspace(
     name: &str,
     default_region: &str,
     now: Timestamp,
-) -> crate::Result<Workspace> {
+) -> Result<Workspace> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(crate::Error::invalid(
-            "workspace",
-            "must have 1 to 100 characters",
-        ));
+        return Err(Error::invalid("workspace", "must have 1 to 100 characters"));
     }
     let region = default_region.trim().to_ascii_uppercase();
     if region.parse::<phonenumber::country::Id>().is_err() {
-        return Err(crate::Error::invalid(
-            "region",
-            "is not an ISO 3166 region code",
-        ));
+        return Err(Error::invalid("region", "is not an ISO 3166 region code"));
     }
     if let Some(found) = store
         .list_workspaces()

@@ -51,6 +51,10 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     /// one customer run one after the other. `None` where the single writer already does that.
     const LOCK_CUSTOMER: Option<&'static str>;
 
+    /// `<column> <this>` is true when the column is one of the uuids bound as `$placeholder`
+    /// (a list bound with [`Sql::uuid_list`]).
+    fn in_uuid_list(placeholder: usize) -> String;
+
     fn bind(query: Bound<Self>, value: Value) -> Bound<Self>;
 
     fn get_uuid(row: &Row<Self>, column: &str) -> sqlx::Result<Uuid>;

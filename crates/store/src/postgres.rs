@@ -63,10 +63,14 @@ impl Driver for PostgresDriver {
     const LOCK_CUSTOMER: Option<&'static str> =
         Some("SELECT id FROM customers WHERE workspace_id = $1 AND id = $2 FOR UPDATE");
     const IDENTITIES_OF_CUSTOMERS: &'static str = "SELECT workspace_id, customer_id, kind, value,
-            verified, created_at
+            verified, source, created_at
         FROM identities
         WHERE workspace_id = $1 AND customer_id = ANY($2)
         ORDER BY created_at, kind, value";
+
+    fn in_uuid_list(placeholder: usize) -> String {
+        format!("= ANY(${placeholder})")
+    }
 
     fn bind(query: Bound<Self>, value: Value) -> Bound<Self> {
         match value {

@@ -106,10 +106,14 @@ impl Driver for SqliteDriver {
     // The one writer connection already runs write transactions one at a time.
     const LOCK_CUSTOMER: Option<&'static str> = None;
     const IDENTITIES_OF_CUSTOMERS: &'static str = "SELECT workspace_id, customer_id, kind, value,
-            verified, created_at
+            verified, source, created_at
         FROM identities
         WHERE workspace_id = $1 AND customer_id IN (SELECT value FROM json_each($2))
         ORDER BY created_at, kind, value";
+
+    fn in_uuid_list(placeholder: usize) -> String {
+        format!("IN (SELECT value FROM json_each(${placeholder}))")
+    }
 
     fn bind(query: Bound<Self>, value: Value) -> Bound<Self> {
         match value {

@@ -12,13 +12,18 @@ use seam_core::{
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::CustomerProfile,
-    ids::{ChannelId, ConversationId, CustomerId, JobId, MessageId, OutboxId, UserId, WorkspaceId},
+    ids::{
+        ChannelId, ConversationId, CustomerId, JobId, MergeId, MessageId, OutboxId,
+        ResolutionEntryId, UserId, WorkspaceId,
+    },
     jobs::{Job, JobStatus},
+    merge::Merge,
     message::Message,
     outbox::OutboxEvent,
     ports::{Store, Tx},
+    resolution::ResolutionEntry,
     user::User,
-    workspace::Workspace,
+    workspace::{IdentityRules, Workspace},
 };
 use sqlx::{Pool, pool::PoolConnection};
 use tokio::sync::Notify;
@@ -26,7 +31,9 @@ use tokio::sync::Notify;
 use crate::{
     driver::{Driver, Sql},
     error::database_error,
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, conversations, customers, jobs, merges, messages, outbox, users, workspaces,
+    },
     tx::SqlTx,
 };
 
@@ -296,5 +303,54 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()> {
         outbox::delete::<D>(&mut *self.write().await?, ids).await
+    }
+
+    async fn resolution_log_of_customer(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        limit: u32,
+    ) -> Result<Vec<ResolutionEntry>> {
+        merges::log_of_customer::<D>(workspace_id, customer_id, limit)
+            .all(&mut *self.read().await?)
+            .await
+    }
+
+    async fn list_open_conflicts(
+        &self,
+        workspace_id: WorkspaceId,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<ResolutionEntry>> {
+        merges::open_conflicts::<D>(&mut *self.read().await?, workspace_id, cursor, limit).await
+    }
+
+    async fn mark_conflict_reviewed(
+        &self,
+        workspace_id: WorkspaceId,
+        id: ResolutionEntryId,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let changed = merges::mark_reviewed::<D>(workspace_id, id, now)
+            .execute(&mut *self.write().await?)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn update_identity_rules(
+        &self,
+        workspace_id: WorkspaceId,
+        rules: &IdentityRules,
+    ) -> Result<()> {
+        workspaces::update_identity_rules::<D>(workspace_id, rules)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
+    }
+
+    async fn get_merge(&self, workspace_id: WorkspaceId, id: MergeId) -> Result<Option<Merge>> {
+        merges::get_merge::<D>(workspace_id, id)
+            .optional(&mut *self.read().await?)
+            .await
     }
 }

@@ -9,17 +9,22 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use seam_core::{
-    Result,
+    Result, Timestamp,
     channel::Channel,
     conversation::Conversation,
     customer::{Customer, CustomerIdentity},
     event::Event,
     identity::Identity,
-    ids::{ChannelId, ConversationId, CustomerId, MessageId, TeamId, UserId, WorkspaceId},
+    ids::{
+        ChannelId, ConversationId, CustomerId, EventId, MergeId, MessageId, TeamId, UserId,
+        WorkspaceId,
+    },
     jobs::NewJob,
+    merge::Merge,
     message::Message,
     outbox::OutboxEvent,
     ports::Tx,
+    resolution::ResolutionEntry,
     user::User,
     workspace::Workspace,
 };
@@ -28,7 +33,9 @@ use tokio::sync::Notify;
 
 use crate::{
     driver::{Driver, Select, Sql},
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, conversations, customers, jobs, merges, messages, outbox, users, workspaces,
+    },
 };
 
 pub(crate) struct SqlTx<D: Driver> {
@@ -91,6 +98,23 @@ impl<D: Driver> SqlTx<D> {
         } else {
             self.execute(statement).await.map(drop)
         }
+    }
+
+    /// Runs the statements in order: as one where the driver joins statements.
+    async fn execute_each(&mut self, statements: impl IntoIterator<Item = Sql<D>>) -> Result<()> {
+        if D::JOINS_STATEMENTS {
+            let joined = statements
+                .into_iter()
+                .reduce(|joined, next| joined.then(next));
+            if let Some(joined) = joined {
+                self.execute(joined).await?;
+            }
+        } else {
+            for statement in statements {
+                self.execute(statement).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn optional<T>(&mut self, select: Select<D, T>) -> Result<Option<T>> {
@@ -307,5 +331,139 @@ impl<D: Driver> Tx for SqlTx<D> {
         // With a taken dedupe key nothing is inserted and the wake-up is merely early.
         self.enqueued_job = true;
         self.defer(jobs::insert(job, chrono::Utc::now())).await
+    }
+
+    async fn identities_of_customers(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_ids: &[CustomerId],
+    ) -> Result<Vec<CustomerIdentity>> {
+        self.all(customers::identities_of::<D>(workspace_id, customer_ids))
+            .await
+    }
+
+    async fn conversation_ids_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<ConversationId>> {
+        self.all(merges::conversation_ids(workspace_id, customer_id))
+            .await
+    }
+
+    async fn event_ids_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<EventId>> {
+        self.all(merges::event_ids(workspace_id, customer_id)).await
+    }
+
+    async fn reassign_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        from: CustomerId,
+        to: CustomerId,
+    ) -> Result<()> {
+        self.execute_each(merges::reassign(workspace_id, from, to))
+            .await
+    }
+
+    async fn move_identities(
+        &mut self,
+        workspace_id: WorkspaceId,
+        identities: &[Identity],
+        to: CustomerId,
+    ) -> Result<()> {
+        self.execute_each(merges::move_identities(workspace_id, identities, to))
+            .await
+    }
+
+    async fn move_conversations(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[ConversationId],
+        to: CustomerId,
+    ) -> Result<()> {
+        self.execute_each(merges::move_conversations(workspace_id, ids, to))
+            .await
+    }
+
+    async fn move_events(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[EventId],
+        to: CustomerId,
+    ) -> Result<()> {
+        self.execute_each(merges::move_events(workspace_id, ids, to))
+            .await
+    }
+
+    async fn messages_of_customer_since(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        since: Timestamp,
+    ) -> Result<Vec<Message>> {
+        self.all(messages::of_customer_since(
+            workspace_id,
+            customer_id,
+            since,
+        ))
+        .await
+    }
+
+    async fn move_messages(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[MessageId],
+        customer_id: CustomerId,
+        conversation_id: ConversationId,
+    ) -> Result<()> {
+        self.execute_each(merges::move_messages(
+            workspace_id,
+            ids,
+            customer_id,
+            conversation_id,
+        ))
+        .await
+    }
+
+    async fn open_conversations_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<Conversation>> {
+        self.all(conversations::open_of_customer(workspace_id, customer_id))
+            .await
+    }
+
+    async fn message_ids_of_conversation(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+    ) -> Result<Vec<MessageId>> {
+        self.all(merges::message_ids(workspace_id, conversation_id))
+            .await
+    }
+
+    async fn insert_merge(&mut self, merge: &Merge) -> Result<()> {
+        let statement = merges::insert_merge(merge)?;
+        self.execute(statement).await.map(drop)
+    }
+
+    async fn get_merge(&mut self, workspace_id: WorkspaceId, id: MergeId) -> Result<Option<Merge>> {
+        self.optional(merges::get_merge(workspace_id, id)).await
+    }
+
+    async fn update_merge_undone(&mut self, merge: &Merge) -> Result<()> {
+        self.defer(merges::update_merge_undone(merge)).await
+    }
+
+    async fn insert_resolution_entries(&mut self, entries: &[ResolutionEntry]) -> Result<()> {
+        match merges::insert_entries(entries) {
+            Some(statement) => self.defer(statement).await,
+            None => Ok(()),
+        }
     }
 }

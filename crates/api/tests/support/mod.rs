@@ -21,12 +21,14 @@ use seam_core::{
     customer::CustomerProfile,
     ids::*,
     jobs::Job,
+    merge::Merge,
     message::Message,
     outbox::OutboxEvent,
     ports::{Bus, Store, Subscription, Tx},
     realtime::RealtimeEvent,
+    resolution::ResolutionEntry,
     user::{Role, User},
-    workspace::Workspace,
+    workspace::{IdentityRules, Workspace},
 };
 use tower::ServiceExt;
 
@@ -215,6 +217,38 @@ impl Store for FakeStore {
         absent()
     }
     async fn delete_outbox(&self, _: &[OutboxId]) -> Result<()> {
+        absent()
+    }
+
+    // Identity resolution and merges.
+    async fn resolution_log_of_customer(
+        &self,
+        _: WorkspaceId,
+        _: CustomerId,
+        _: u32,
+    ) -> Result<Vec<ResolutionEntry>> {
+        absent()
+    }
+    async fn list_open_conflicts(
+        &self,
+        _: WorkspaceId,
+        _: Option<&Cursor>,
+        _: u32,
+    ) -> Result<Page<ResolutionEntry>> {
+        absent()
+    }
+    async fn mark_conflict_reviewed(
+        &self,
+        _: WorkspaceId,
+        _: ResolutionEntryId,
+        _: Timestamp,
+    ) -> Result<bool> {
+        absent()
+    }
+    async fn update_identity_rules(&self, _: WorkspaceId, _: &IdentityRules) -> Result<()> {
+        absent()
+    }
+    async fn get_merge(&self, _: WorkspaceId, _: MergeId) -> Result<Option<Merge>> {
         absent()
     }
 }

@@ -136,6 +136,22 @@ pub(crate) fn latest<D: Driver>(
     .select(read)
 }
 
+/// Not resolved, newest activity first.
+pub(crate) fn open_of_customer<D: Driver>(
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+) -> Select<D, Conversation> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM conversations WHERE workspace_id = $1 AND customer_id = $2 AND status <> 'resolved'
+        ORDER BY last_activity_at DESC, id DESC"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(customer_id.0)
+    .select(read)
+}
+
 /// Newest activity first. The statement holds only the conditions the filter uses, so each
 /// filter shape gets its own prepared statement and plan.
 pub(crate) async fn list<D: Driver>(

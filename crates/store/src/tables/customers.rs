@@ -16,13 +16,13 @@ use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
-        "id, workspace_id, name, created_at, updated_at"
+        "id, workspace_id, name, merged_into_id, created_at, updated_at"
     };
 }
 
 macro_rules! identity_columns {
     () => {
-        "workspace_id, customer_id, kind, value, verified, created_at"
+        "workspace_id, customer_id, kind, value, verified, source, created_at"
     };
 }
 
@@ -31,6 +31,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Customer> {
         id: CustomerId(row.uuid("id")?),
         workspace_id: WorkspaceId(row.uuid("workspace_id")?),
         name: row.opt_text("name")?,
+        merged_into_id: row.opt_uuid("merged_into_id")?.map(CustomerId),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -45,6 +46,7 @@ fn read_identity<D: Driver>(row: Columns<'_, D>) -> Result<CustomerIdentity> {
             row.text("value")?,
         ),
         verified: row.bool("verified")?,
+        source: row.text("source")?,
         created_at: row.time("created_at")?,
     })
 }
@@ -53,23 +55,26 @@ pub(crate) fn insert<D: Driver>(customer: &Customer) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO customers (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5)"
+        ") VALUES ($1, $2, $3, $4, $5, $6)"
     ))
     .uuid(customer.id.0)
     .uuid(customer.workspace_id.0)
     .opt_text(customer.name.as_deref())
+    .opt_uuid(customer.merged_into_id.map(|id| id.0))
     .time(customer.created_at)
     .time(customer.updated_at)
 }
 
 pub(crate) fn update<D: Driver>(customer: &Customer) -> Sql<D> {
     Sql::<D>::new(
-        "UPDATE customers SET name = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+        "UPDATE customers SET name = $3, merged_into_id = $5, updated_at = $4
+        WHERE workspace_id = $1 AND id = $2",
     )
     .uuid(customer.workspace_id.0)
     .uuid(customer.id.0)
     .opt_text(customer.name.as_deref())
     .time(customer.updated_at)
+    .opt_uuid(customer.merged_into_id.map(|id| id.0))
 }
 
 /// The row lock of [`Driver::LOCK_CUSTOMER`], where the driver needs one.
@@ -92,13 +97,14 @@ pub(crate) fn insert_identity<D: Driver>(held: &CustomerIdentity) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO identities (",
         identity_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
     ))
     .uuid(held.workspace_id.0)
     .uuid(held.customer_id.0)
     .text(held.identity.kind.as_str())
     .text(&held.identity.value)
     .bool(held.verified)
+    .text(&held.source)
     .time(held.created_at)
 }
 
@@ -184,7 +190,7 @@ pub(crate) async fn search<D: Driver>(
     let mut sql = String::from(concat!(
         "SELECT ",
         columns!(),
-        " FROM customers c WHERE c.workspace_id = $1"
+        " FROM customers c WHERE c.workspace_id = $1 AND c.merged_into_id IS NULL"
     ));
     let mut next = 2;
     if query.is_some() {
@@ -245,4 +251,16 @@ pub(crate) async fn search<D: Driver>(
         })
         .collect();
     Ok(Page { items, next_cursor })
+}
+
+/// Every identity of the listed customers, oldest first.
+pub(crate) fn identities_of<D: Driver>(
+    workspace_id: WorkspaceId,
+    customer_ids: &[CustomerId],
+) -> Select<D, CustomerIdentity> {
+    let ids: Vec<Uuid> = customer_ids.iter().map(|id| id.0).collect();
+    Sql::<D>::new(D::IDENTITIES_OF_CUSTOMERS)
+        .uuid(workspace_id.0)
+        .uuid_list(&ids)
+        .select(read_identity)
 }

@@ -2,9 +2,10 @@
 //! deduplication of provider retries: `insert` surfaces a duplicate as `Conflict`.
 
 use seam_core::{
-    Result,
+    Result, Timestamp,
     conversation::Page,
     cursor::Cursor,
+    identity::IdentityKind,
     ids::{ChannelId, ConversationId, CustomerId, MessageId, UserId, WorkspaceId},
     message::{DeliveryStatus, Message, MessageKind},
 };
@@ -14,8 +15,8 @@ use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
-        "id, workspace_id, conversation_id, customer_id, kind, channel_id, identity, author_id, \
-        provider_message_id, text, delivery_status, delivery_error, sent_at, created_at"
+        "id, workspace_id, conversation_id, customer_id, kind, channel_id, identity, identity_kind, \
+        author_id, provider_message_id, text, delivery_status, delivery_error, sent_at, created_at"
     };
 }
 
@@ -28,6 +29,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Message> {
         kind: row.parsed("kind", MessageKind::parse)?,
         channel_id: row.opt_uuid("channel_id")?.map(ChannelId),
         identity: row.opt_text("identity")?,
+        identity_kind: row.opt_parsed("identity_kind", IdentityKind::parse)?,
         author_id: row.opt_uuid("author_id")?.map(UserId),
         provider_message_id: row.opt_text("provider_message_id")?,
         text: row.text("text")?,
@@ -43,7 +45,7 @@ pub(crate) fn insert<D: Driver>(message: &Message) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO messages (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .uuid(message.id.0)
     .uuid(message.workspace_id.0)
@@ -52,6 +54,7 @@ pub(crate) fn insert<D: Driver>(message: &Message) -> Sql<D> {
     .text(message.kind.as_str())
     .opt_uuid(message.channel_id.map(|id| id.0))
     .opt_text(message.identity.as_deref())
+    .opt_text(message.identity_kind.map(IdentityKind::as_str))
     .opt_uuid(message.author_id.map(|id| id.0))
     .opt_text(message.provider_message_id.as_deref())
     .text(&message.text)
@@ -81,6 +84,24 @@ pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: MessageId) -> Select
     ))
     .uuid(workspace_id.0)
     .uuid(id.0)
+    .select(read)
+}
+
+/// Oldest first.
+pub(crate) fn of_customer_since<D: Driver>(
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+    since: Timestamp,
+) -> Select<D, Message> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM messages WHERE workspace_id = $1 AND customer_id = $2 AND created_at >= $3
+        ORDER BY created_at, id"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(customer_id.0)
+    .time(since)
     .select(read)
 }
 

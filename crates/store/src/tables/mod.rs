@@ -6,6 +6,7 @@ pub(crate) mod channels;
 pub(crate) mod conversations;
 pub(crate) mod customers;
 pub(crate) mod jobs;
+pub(crate) mod merges;
 pub(crate) mod messages;
 pub(crate) mod outbox;
 pub(crate) mod users;

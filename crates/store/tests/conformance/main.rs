@@ -13,6 +13,8 @@ mod isolation;
 mod jobs;
 mod outbound;
 mod pages;
+mod resolution;
+mod resolution_properties;
 mod search;
 mod transactions;
 
