@@ -17,6 +17,7 @@ mod observe;
 mod openapi;
 mod page;
 mod realtime;
+mod regroup;
 
 use std::{sync::Arc, time::Duration};
 
@@ -74,6 +75,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(messages::router())
         .merge(customers::router())
         .merge(merges::router())
+        .merge(regroup::router())
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())

@@ -11,7 +11,7 @@ use utoipa::{
 
 use crate::{
     ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
-    inbound, merges, messages, realtime,
+    inbound, merges, messages, realtime, regroup,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ use crate::{
         customers::search, customers::read,
         merges::merge_into, merges::read, merges::undo, merges::resolution_log,
         merges::conflicts, merges::review, merges::read_rules, merges::replace_rules,
+        regroup::join, regroup::split,
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,

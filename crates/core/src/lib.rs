@@ -18,6 +18,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod ports;
 pub mod realtime;
+pub mod regroup;
 pub mod resolution;
 pub mod user;
 pub mod workspace;

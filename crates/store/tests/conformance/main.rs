@@ -13,6 +13,7 @@ mod isolation;
 mod jobs;
 mod outbound;
 mod pages;
+mod regroup;
 mod resolution;
 mod resolution_properties;
 mod search;
