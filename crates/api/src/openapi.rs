@@ -10,8 +10,8 @@ use utoipa::{
 };
 
 use crate::{
-    ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
-    inbound, messages, realtime,
+    ApiState, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations, customers,
+    duplicates, health, inbound, messages, profile, realtime,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +23,9 @@ use crate::{
         conversations::list, conversations::read, conversations::update,
         messages::list, messages::send,
         customers::search, customers::read,
+        profile::update, profile::set_consent,
+        duplicates::list, duplicates::dismiss,
+        attributes::list, attributes::create,
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,

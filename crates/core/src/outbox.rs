@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Timestamp,
     conversation::Conversation,
+    customer::Customer,
     ids::{OutboxId, WorkspaceId},
     message::Message,
 };
@@ -15,7 +16,8 @@ use crate::{
 pub struct OutboxEvent {
     pub id: OutboxId,
     pub workspace_id: WorkspaceId,
-    /// `message.created`, `message.updated`, `conversation.created`, `conversation.updated`.
+    /// `message.created`, `message.updated`, `conversation.created`, `conversation.updated`,
+    /// `customer.updated`.
     pub topic: String,
     pub payload: serde_json::Value,
     pub created_at: Timestamp,
@@ -69,6 +71,17 @@ impl OutboxEvent {
             conversation.workspace_id,
             "conversation.updated",
             to_json(conversation),
+            now,
+        )
+    }
+
+    /// A customer's profile or consent changed; the payload is the customer row (the agent
+    /// app reloads the profile for consents).
+    pub fn customer_updated(customer: &Customer, now: Timestamp) -> Self {
+        Self::new(
+            customer.workspace_id,
+            "customer.updated",
+            to_json(customer),
             now,
         )
     }

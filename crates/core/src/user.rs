@@ -46,6 +46,10 @@ pub enum Permission {
     ReplyToConversations,
     UpdateConversations,
     ReadCustomers,
+    /// Edit a customer's profile and consent, dismiss duplicate suggestions.
+    UpdateCustomers,
+    /// Define the workspace's custom attributes.
+    ManageAttributes,
     ReadChannels,
     ManageChannels,
     ManageUsers,
@@ -59,9 +63,12 @@ impl Role {
             | Permission::ReplyToConversations
             | Permission::UpdateConversations
             | Permission::ReadCustomers
+            | Permission::UpdateCustomers
             | Permission::ReadChannels
             | Permission::CreateApiTokens => true,
-            Permission::ManageChannels | Permission::ManageUsers => self >= Role::Admin,
+            Permission::ManageChannels | Permission::ManageUsers | Permission::ManageAttributes => {
+                self >= Role::Admin
+            }
         }
     }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use seam_core::{
     Result,
+    attributes::AttributeDefinition,
     channel::Channel,
+    consent::Consent,
     conversation::Conversation,
     customer::{Customer, CustomerIdentity},
     event::Event,
@@ -28,7 +30,9 @@ use tokio::sync::Notify;
 
 use crate::{
     driver::{Driver, Select, Sql},
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, conversations, customers, jobs, messages, outbox, profile, users, workspaces,
+    },
 };
 
 pub(crate) struct SqlTx<D: Driver> {
@@ -307,5 +311,22 @@ impl<D: Driver> Tx for SqlTx<D> {
         // With a taken dedupe key nothing is inserted and the wake-up is merely early.
         self.enqueued_job = true;
         self.defer(jobs::insert(job, chrono::Utc::now())).await
+    }
+
+    async fn list_attribute_definitions(
+        &mut self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Vec<AttributeDefinition>> {
+        self.all(profile::definitions(workspace_id)).await
+    }
+
+    async fn upsert_consent(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        consent: &Consent,
+    ) -> Result<()> {
+        self.defer(profile::upsert_consent(workspace_id, customer_id, consent))
+            .await
     }
 }
