@@ -152,6 +152,10 @@ impl Api {
         Self::send(self.request(reqwest::Method::PATCH, path).json(&body)).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        Self::send(self.request(reqwest::Method::PUT, path).json(&body)).await
+    }
+
     /// A POST with a body sent byte for byte, for malformed and oversized payloads.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
         Self::send(
