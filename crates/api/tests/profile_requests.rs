@@ -2,6 +2,9 @@
 //! permissions, conflicts and validation; profile edits, consent and duplicate requests
 //! refused before anything is stored.
 
+// A test crate: an unwrap here is an assertion, as clippy.toml allows inside `#[test]`s.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use axum::{body::Body, http::Request};
