@@ -200,7 +200,9 @@ pub struct UpdateRequest {
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`, via `default`).
-fn nullable<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+pub(crate) fn nullable<'de, D, T>(
+    deserializer: D,
+) -> std::result::Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -1,11 +1,13 @@
-//! `/api/v1/customers` and `/api/v1/customers/{id}`: search and the profile with its identities.
-//! Matching and scoping are core's and the store's; this module only translates.
+//! `/api/v1/customers` and `/api/v1/customers/{id}`: search, the profile with its identities
+//! and consents, and its edit. Matching and scoping are core's and the store's; this module
+//! only translates.
 
 use std::sync::Arc;
 
 use axum::{Json, Router, extract::State, routing::get};
 use chrono::{DateTime, Utc};
 use seam_core::{
+    consent::Consent,
     customer::{self, CustomerIdentity, CustomerProfile},
     ids::CustomerId,
 };
@@ -19,12 +21,13 @@ use crate::{
     error::{ApiError, ErrorBody},
     extract::{ApiPath, ApiQuery},
     page::{self, List},
+    profile,
 };
 
 pub fn router() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/api/v1/customers", get(search))
-        .route("/api/v1/customers/{id}", get(read))
+        .route("/api/v1/customers/{id}", get(read).patch(profile::update))
 }
 
 /// One address the customer is known by.
@@ -54,6 +57,31 @@ impl From<CustomerIdentity> for IdentityView {
     }
 }
 
+/// A customer's consent on one channel kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    /// `email`, `sms`, `whatsapp`, `messenger`, `instagram`, `telegram`, `line`, `webchat` or
+    /// `voice`.
+    pub channel_kind: String,
+    /// `opted_in`, `opted_out` or `unknown` (nothing recorded).
+    pub status: String,
+    /// Where the answer came from (`import`, `widget`, `agent:<user id>` …); `null` if unknown.
+    pub source: Option<String>,
+    /// When it was recorded; `null` if unknown.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<Consent> for ConsentView {
+    fn from(consent: Consent) -> Self {
+        ConsentView {
+            channel_kind: consent.channel_kind.as_str().to_string(),
+            status: consent.status.as_str().to_string(),
+            source: consent.source,
+            updated_at: consent.updated_at,
+        }
+    }
+}
+
 /// The unified profile of one customer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerView {
@@ -62,7 +90,18 @@ pub struct CustomerView {
     pub name: Option<String>,
     /// Set while this customer is merged into that one (undo the merge to separate them).
     pub merged_into_id: Option<Uuid>,
+    /// BCP 47 (`fa-IR`).
+    pub locale: Option<String>,
+    /// IANA time zone (`Asia/Tehran`).
+    pub time_zone: Option<String>,
+    /// Lower-case, without duplicates.
+    pub tags: Vec<String>,
+    /// Custom attribute values by key (see `/api/v1/attributes`).
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
     pub identities: Vec<IdentityView>,
+    /// One entry per channel kind on the single-customer read; empty in search results.
+    pub consents: Vec<ConsentView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -75,10 +114,19 @@ impl From<CustomerProfile> for CustomerView {
             workspace_id: customer.workspace_id.0,
             name: customer.name,
             merged_into_id: customer.merged_into_id.map(|id| id.0),
+            locale: customer.locale.map(|locale| locale.as_str().to_string()),
+            time_zone: customer.time_zone.map(|zone| zone.as_str().to_string()),
+            tags: customer.tags,
+            attributes: customer.attributes,
             identities: profile
                 .identities
                 .into_iter()
                 .map(IdentityView::from)
+                .collect(),
+            consents: profile
+                .consents
+                .into_iter()
+                .map(ConsentView::from)
                 .collect(),
             created_at: customer.created_at,
             updated_at: customer.updated_at,
@@ -124,7 +172,7 @@ pub(crate) async fn search(
     Ok(Json(List::from_page(page, CustomerView::from)))
 }
 
-/// Reads one customer's profile with every identity it holds.
+/// Reads one customer's profile with every identity it holds and its consent per channel kind.
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}", tag = "customers",
     params(("id" = Uuid, Path, description = "Customer id")),

@@ -2,11 +2,13 @@
 //! layers. Handlers extract, call one core use case and map the result; no SQL, no business
 //! rules, no storage crate here.
 
+mod attributes;
 mod auth;
 mod authenticate;
 mod channels;
 mod conversations;
 mod customers;
+mod duplicates;
 mod error;
 mod extract;
 mod health;
@@ -16,6 +18,7 @@ mod messages;
 mod observe;
 mod openapi;
 mod page;
+mod profile;
 mod realtime;
 mod regroup;
 
@@ -76,6 +79,9 @@ pub fn router(state: ApiState) -> Router {
         .merge(customers::router())
         .merge(merges::router())
         .merge(regroup::router())
+        .merge(profile::router())
+        .merge(duplicates::router())
+        .merge(attributes::router())
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())

@@ -10,8 +10,8 @@ use utoipa::{
 };
 
 use crate::{
-    ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
-    inbound, merges, messages, realtime, regroup,
+    ApiState, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations, customers,
+    duplicates, health, inbound, merges, messages, profile, realtime, regroup,
 };
 
 #[derive(OpenApi)]
@@ -26,6 +26,9 @@ use crate::{
         merges::merge_into, merges::read, merges::undo, merges::resolution_log,
         merges::conflicts, merges::review, merges::read_rules, merges::replace_rules,
         regroup::join, regroup::split,
+        profile::update, profile::set_consent,
+        duplicates::list, duplicates::dismiss,
+        attributes::list, attributes::create,
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,

@@ -4,13 +4,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Error, Result, Timestamp,
+    consent::{self, Consent},
     conversation::{Page, page_size},
     cursor::Cursor,
     identity::Identity,
     ids::{CustomerId, WorkspaceId},
     ports::Store,
+    profile::{Locale, TimeZone},
+    text,
     user::{Actor, Permission},
 };
+
+/// Custom attribute values by key, checked against the workspace's attribute schema.
+pub type Attributes = serde_json::Map<String, serde_json::Value>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
@@ -20,21 +26,42 @@ pub struct Customer {
     /// Set while this customer is merged into another (its records live there until the merge
     /// is undone).
     pub merged_into_id: Option<CustomerId>,
+    /// BCP 47, normalised (`fa-IR`).
+    pub locale: Option<Locale>,
+    /// An IANA time zone name (`Asia/Tehran`).
+    pub time_zone: Option<TimeZone>,
+    /// Trimmed, lower-case, without duplicates.
+    pub tags: Vec<String>,
+    pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl Customer {
-    /// A new customer with nothing but a name, created `now`.
+    /// A new customer with nothing but a name, created `now`. Every customer is built here, so
+    /// that a new profile field has one place to get its default.
     pub fn new(workspace_id: WorkspaceId, name: Option<String>, now: Timestamp) -> Self {
         Customer {
             id: CustomerId::new(),
             workspace_id,
             name,
             merged_into_id: None,
+            locale: None,
+            time_zone: None,
+            tags: Vec::new(),
+            attributes: Attributes::new(),
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// The name folded for matching ([`text::fold`]); stored beside the name on every write
+    /// and compared by the duplicate suggestions. `None` without a name.
+    pub fn name_key(&self) -> Option<String> {
+        self.name
+            .as_deref()
+            .map(text::fold)
+            .filter(|key| !key.is_empty())
     }
 }
 
@@ -58,6 +85,10 @@ pub struct CustomerProfile {
     #[serde(flatten)]
     pub customer: Customer,
     pub identities: Vec<CustomerIdentity>,
+    /// The consent recorded per channel kind; [`get_customer`] lists every kind, `unknown`
+    /// where nothing is recorded. Empty in search results.
+    #[serde(default)]
+    pub consents: Vec<Consent>,
 }
 
 pub async fn get_customer(
@@ -66,10 +97,12 @@ pub async fn get_customer(
     id: CustomerId,
 ) -> Result<CustomerProfile> {
     actor.require(Permission::ReadCustomers)?;
-    store
+    let mut profile = store
         .get_customer_profile(actor.workspace_id, id)
         .await?
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    profile.consents = consent::every_kind(&profile.consents);
+    Ok(profile)
 }
 
 /// Finds customers whose name contains the query, or who hold an identity containing it.

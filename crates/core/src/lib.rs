@@ -1,11 +1,14 @@
 //! Seam's domain: types, rules and use cases. Decides everything and performs no IO; storage,
 //! the bus and the clock reach it only through the ports in [`ports`].
 
+pub mod attributes;
 pub mod auth;
 pub mod channel;
+pub mod consent;
 pub mod conversation;
 pub mod cursor;
 pub mod customer;
+pub mod duplicates;
 pub mod error;
 pub mod event;
 pub mod identity;
@@ -17,9 +20,11 @@ pub mod message;
 pub mod outbound;
 pub mod outbox;
 pub mod ports;
+pub mod profile;
 pub mod realtime;
 pub mod regroup;
 pub mod resolution;
+pub mod text;
 pub mod user;
 pub mod workspace;
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Error, Result, Timestamp,
+    channel::ChannelKind,
     conversation::{Conversation, ConversationStatus, Priority},
     customer::{Customer, CustomerIdentity},
     identity::Identity,
@@ -41,6 +42,10 @@ pub struct MergeSnapshot {
     /// survivor's so that the customer has one thread.
     #[serde(default)]
     pub joined: Option<JoinedConversation>,
+    /// Channel kinds whose consent record moved from the absorbed customer (the survivor had
+    /// none for them).
+    #[serde(default)]
+    pub consent_kinds: Vec<ChannelKind>,
 }
 
 /// A conversation whose messages were moved into another by a merge.
@@ -154,23 +159,38 @@ pub async fn merge_in_tx(
             .await?,
         event_ids: tx.event_ids_of_customer(workspace.id, absorbed_id).await?,
         joined: None,
+        consent_kinds: Vec::new(),
     };
+    let survivor_kinds = tx
+        .consent_kinds_of_customer(workspace.id, survivor_id)
+        .await?;
     let survivor_open = tx
         .open_conversations_of_customer(workspace.id, survivor_id)
         .await?;
     let absorbed_open = tx
         .open_conversations_of_customer(workspace.id, absorbed_id)
         .await?;
+    let mut snapshot = snapshot;
+    snapshot.consent_kinds = tx
+        .consent_kinds_of_customer(workspace.id, absorbed_id)
+        .await?
+        .into_iter()
+        .filter(|kind| !survivor_kinds.contains(kind))
+        .collect();
     tx.reassign_customer(workspace.id, absorbed_id, survivor_id)
         .await?;
-    let mut snapshot = snapshot;
+    tx.move_consents(
+        workspace.id,
+        &snapshot.consent_kinds,
+        absorbed_id,
+        survivor_id,
+    )
+    .await?;
     if let (Some(into), Some(joined)) = (survivor_open.first(), absorbed_open.first()) {
         snapshot.joined = Some(join_conversation(tx, into, joined, now).await?);
     }
 
-    if survivor.name.is_none() {
-        survivor.name.clone_from(&absorbed.name);
-    }
+    fill_gaps(&mut survivor, &absorbed);
     survivor.updated_at = now;
     tx.update_customer(&survivor).await?;
     absorbed.merged_into_id = Some(survivor_id);
@@ -216,6 +236,54 @@ pub async fn merge_in_tx(
     tx.insert_outbox(&OutboxEvent::customer_merged(&merge, now))
         .await?;
     Ok(merge)
+}
+
+/// The most tags a customer holds (as the profile allows).
+const MAX_TAGS: usize = 50;
+
+/// The survivor's values win; the absorbed customer's fill the survivor's gaps.
+fn fill_gaps(survivor: &mut Customer, absorbed: &Customer) {
+    if survivor.name.is_none() {
+        survivor.name.clone_from(&absorbed.name);
+    }
+    if survivor.locale.is_none() {
+        survivor.locale.clone_from(&absorbed.locale);
+    }
+    if survivor.time_zone.is_none() {
+        survivor.time_zone.clone_from(&absorbed.time_zone);
+    }
+    for (key, value) in &absorbed.attributes {
+        survivor
+            .attributes
+            .entry(key.clone())
+            .or_insert_with(|| value.clone());
+    }
+    for tag in &absorbed.tags {
+        if !survivor.tags.contains(tag) && survivor.tags.len() < MAX_TAGS {
+            survivor.tags.push(tag.clone());
+        }
+    }
+}
+
+/// Takes back what [`fill_gaps`] gave, where nobody changed it since.
+fn unfill_gaps(survivor: &mut Customer, before: &Customer, absorbed: &Customer) {
+    if before.name.is_none() && survivor.name == absorbed.name {
+        survivor.name = None;
+    }
+    if before.locale.is_none() && survivor.locale == absorbed.locale {
+        survivor.locale = None;
+    }
+    if before.time_zone.is_none() && survivor.time_zone == absorbed.time_zone {
+        survivor.time_zone = None;
+    }
+    for (key, value) in &absorbed.attributes {
+        if !before.attributes.contains_key(key) && survivor.attributes.get(key) == Some(value) {
+            survivor.attributes.remove(key);
+        }
+    }
+    survivor
+        .tags
+        .retain(|tag| before.tags.contains(tag) || !absorbed.tags.contains(tag));
 }
 
 /// Moves the messages of `joined` into `into` and resolves `joined`, which stays behind empty
@@ -348,9 +416,14 @@ pub async fn undo_merge(
     absorbed.merged_into_id = None;
     absorbed.updated_at = now;
     tx.update_customer(&absorbed).await?;
-    if snapshot.survivor.name.is_none() && survivor.name == snapshot.absorbed.name {
-        survivor.name = None;
-    }
+    tx.move_consents(
+        workspace.id,
+        &snapshot.consent_kinds,
+        merge.survivor_id,
+        merge.absorbed_id,
+    )
+    .await?;
+    unfill_gaps(&mut survivor, &snapshot.survivor, &snapshot.absorbed);
     survivor.updated_at = now;
     tx.update_customer(&survivor).await?;
 

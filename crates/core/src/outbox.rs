@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Timestamp,
     conversation::Conversation,
+    customer::Customer,
     ids::{OutboxId, WorkspaceId},
     merge::Merge,
     message::Message,
@@ -17,7 +18,7 @@ pub struct OutboxEvent {
     pub id: OutboxId,
     pub workspace_id: WorkspaceId,
     /// `message.created`, `message.updated`, `conversation.created`, `conversation.updated`,
-    /// `customer.merged`, `customer.unmerged`.
+    /// `customer.updated`, `customer.merged`, `customer.unmerged`.
     pub topic: String,
     pub payload: serde_json::Value,
     pub created_at: Timestamp,
@@ -71,6 +72,17 @@ impl OutboxEvent {
             conversation.workspace_id,
             "conversation.updated",
             to_json(conversation),
+            now,
+        )
+    }
+
+    /// A customer's profile or consent changed; the payload is the customer row (the agent
+    /// app reloads the profile for consents).
+    pub fn customer_updated(customer: &Customer, now: Timestamp) -> Self {
+        Self::new(
+            customer.workspace_id,
+            "customer.updated",
+            to_json(customer),
             now,
         )
     }

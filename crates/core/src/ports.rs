@@ -6,11 +6,14 @@ use async_trait::async_trait;
 
 use crate::{
     Result, Timestamp,
+    attributes::AttributeDefinition,
     auth::{ApiToken, Session},
-    channel::Channel,
+    channel::{Channel, ChannelKind},
+    consent::Consent,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::{Customer, CustomerIdentity, CustomerProfile},
+    duplicates::{Dismissal, DuplicateCursor, DuplicatePage},
     event::Event,
     identity::Identity,
     ids::{
@@ -168,6 +171,32 @@ pub trait Store: Send + Sync {
         rules: &IdentityRules,
     ) -> Result<()>;
     async fn get_merge(&self, workspace_id: WorkspaceId, id: MergeId) -> Result<Option<Merge>>;
+    // Customer profile: attribute schema, consent, duplicate suggestions.
+    /// Oldest first.
+    async fn list_attribute_definitions(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Vec<AttributeDefinition>>;
+    /// Fails with `Conflict { what: ATTRIBUTE_KEY_TAKEN }` when the key is defined already.
+    async fn insert_attribute_definition(&self, definition: &AttributeDefinition) -> Result<()>;
+    /// The consent recorded for the customer on `channel_kind`, if any.
+    async fn get_consent(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        channel_kind: ChannelKind,
+    ) -> Result<Option<Consent>>;
+    /// Pairs of customers that are probably one person, by joins on `customers.name_key` and
+    /// `identities.match_key`, without dismissed pairs; ordered by (rank, customer_a,
+    /// customer_b), starting after `cursor`.
+    async fn list_duplicates(
+        &self,
+        workspace_id: WorkspaceId,
+        cursor: Option<&DuplicateCursor>,
+        limit: u32,
+    ) -> Result<DuplicatePage>;
+    /// Does nothing when the pair is dismissed already.
+    async fn insert_duplicate_dismissal(&self, dismissal: &Dismissal) -> Result<()>;
 }
 
 /// One write transaction. Dropping it without `commit` rolls it back.
@@ -213,6 +242,8 @@ pub trait Tx: Send {
         workspace_id: WorkspaceId,
         id: CustomerId,
     ) -> Result<Option<Customer>>;
+    /// Saves every profile field (name, locale, time zone, tags, attributes) and the name key
+    /// derived from the name.
     async fn update_customer(&mut self, customer: &Customer) -> Result<()>;
     /// Holds the customer until the transaction ends, so that two use cases on one customer
     /// (two first messages at once) run one after the other and see each other's writes.
@@ -321,11 +352,37 @@ pub trait Tx: Send {
         workspace_id: WorkspaceId,
         conversation_id: ConversationId,
     ) -> Result<Vec<MessageId>>;
+    /// The channel kinds the customer has a consent record for.
+    async fn consent_kinds_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<ChannelKind>>;
+    /// Moves the consent records of these kinds from one customer to another.
+    async fn move_consents(
+        &mut self,
+        workspace_id: WorkspaceId,
+        kinds: &[ChannelKind],
+        from: CustomerId,
+        to: CustomerId,
+    ) -> Result<()>;
     async fn insert_merge(&mut self, merge: &Merge) -> Result<()>;
     async fn get_merge(&mut self, workspace_id: WorkspaceId, id: MergeId) -> Result<Option<Merge>>;
     /// Saves `undone_at` and `undone_by_user_id`.
     async fn update_merge_undone(&mut self, merge: &Merge) -> Result<()>;
     async fn insert_resolution_entries(&mut self, entries: &[ResolutionEntry]) -> Result<()>;
+    // Customer profile: attribute schema, consent, duplicate suggestions.
+    async fn list_attribute_definitions(
+        &mut self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Vec<AttributeDefinition>>;
+    /// Inserts or replaces the customer's consent on `consent.channel_kind`.
+    async fn upsert_consent(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        consent: &Consent,
+    ) -> Result<()>;
 }
 
 /// Realtime fan-out. Subjects are per workspace; delivery is at most once.

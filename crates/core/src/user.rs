@@ -50,6 +50,10 @@ pub enum Permission {
     MergeCustomers,
     /// Workspace settings such as the identity rules.
     ManageWorkspace,
+    /// Edit a customer's profile and consent, dismiss duplicate suggestions.
+    UpdateCustomers,
+    /// Define the workspace's custom attributes.
+    ManageAttributes,
     ReadChannels,
     ManageChannels,
     ManageUsers,
@@ -64,11 +68,13 @@ impl Role {
             | Permission::UpdateConversations
             | Permission::ReadCustomers
             | Permission::MergeCustomers
+            | Permission::UpdateCustomers
             | Permission::ReadChannels
             | Permission::CreateApiTokens => true,
-            Permission::ManageChannels | Permission::ManageUsers | Permission::ManageWorkspace => {
-                self >= Role::Admin
-            }
+            Permission::ManageChannels
+            | Permission::ManageUsers
+            | Permission::ManageWorkspace
+            | Permission::ManageAttributes => self >= Role::Admin,
         }
     }
 }

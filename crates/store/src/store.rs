@@ -7,11 +7,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use seam_core::{
     Result, Timestamp,
+    attributes::AttributeDefinition,
     auth::{ApiToken, Session},
-    channel::Channel,
+    channel::{Channel, ChannelKind},
+    consent::Consent,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::CustomerProfile,
+    duplicates::{Dismissal, DuplicateCursor, DuplicatePage},
     ids::{
         ChannelId, ConversationId, CustomerId, JobId, MergeId, MessageId, OutboxId,
         ResolutionEntryId, UserId, WorkspaceId,
@@ -32,7 +35,8 @@ use crate::{
     driver::{Driver, Sql},
     error::database_error,
     tables::{
-        channels, conversations, customers, jobs, merges, messages, outbox, users, workspaces,
+        channels, conversations, customers, duplicates, jobs, merges, messages, outbox, profile,
+        users, workspaces,
     },
     tx::SqlTx,
 };
@@ -352,5 +356,51 @@ impl<D: Driver> Store for SqlStore<D> {
         merges::get_merge::<D>(workspace_id, id)
             .optional(&mut *self.read().await?)
             .await
+    }
+
+    async fn list_attribute_definitions(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Vec<AttributeDefinition>> {
+        profile::definitions::<D>(workspace_id)
+            .all(&mut *self.read().await?)
+            .await
+    }
+
+    async fn insert_attribute_definition(&self, definition: &AttributeDefinition) -> Result<()> {
+        profile::insert_definition::<D>(definition)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
+    }
+
+    async fn get_consent(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        channel_kind: ChannelKind,
+    ) -> Result<Option<Consent>> {
+        profile::consent::<D>(workspace_id, customer_id, channel_kind)
+            .optional(&mut *self.read().await?)
+            .await
+    }
+
+    async fn list_duplicates(
+        &self,
+        workspace_id: WorkspaceId,
+        cursor: Option<&DuplicateCursor>,
+        limit: u32,
+    ) -> Result<DuplicatePage> {
+        let rows = duplicates::list::<D>(workspace_id, cursor, limit)
+            .all(&mut *self.read().await?)
+            .await?;
+        Ok(DuplicatePage::from_rows(rows, limit))
+    }
+
+    async fn insert_duplicate_dismissal(&self, dismissal: &Dismissal) -> Result<()> {
+        duplicates::insert_dismissal::<D>(dismissal)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
     }
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use seam_core::{
     Result, Timestamp,
-    channel::Channel,
+    attributes::AttributeDefinition,
+    channel::{Channel, ChannelKind},
+    consent::Consent,
     conversation::Conversation,
     customer::{Customer, CustomerIdentity},
     event::Event,
@@ -34,7 +36,8 @@ use tokio::sync::Notify;
 use crate::{
     driver::{Driver, Select, Sql},
     tables::{
-        channels, conversations, customers, jobs, merges, messages, outbox, users, workspaces,
+        channels, conversations, customers, jobs, merges, messages, outbox, profile, users,
+        workspaces,
     },
 };
 
@@ -447,6 +450,26 @@ impl<D: Driver> Tx for SqlTx<D> {
             .await
     }
 
+    async fn consent_kinds_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Vec<ChannelKind>> {
+        self.all(merges::consent_kinds(workspace_id, customer_id))
+            .await
+    }
+
+    async fn move_consents(
+        &mut self,
+        workspace_id: WorkspaceId,
+        kinds: &[ChannelKind],
+        from: CustomerId,
+        to: CustomerId,
+    ) -> Result<()> {
+        self.execute_each(merges::move_consents(workspace_id, kinds, from, to))
+            .await
+    }
+
     async fn insert_merge(&mut self, merge: &Merge) -> Result<()> {
         let statement = merges::insert_merge(merge)?;
         self.execute(statement).await.map(drop)
@@ -465,5 +488,22 @@ impl<D: Driver> Tx for SqlTx<D> {
             Some(statement) => self.defer(statement).await,
             None => Ok(()),
         }
+    }
+
+    async fn list_attribute_definitions(
+        &mut self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Vec<AttributeDefinition>> {
+        self.all(profile::definitions(workspace_id)).await
+    }
+
+    async fn upsert_consent(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        consent: &Consent,
+    ) -> Result<()> {
+        self.defer(profile::upsert_consent(workspace_id, customer_id, consent))
+            .await
     }
 }

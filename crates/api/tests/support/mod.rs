@@ -1,5 +1,6 @@
-//! Test-only fakes of core's ports: an in-memory store holding just users, sessions, tokens
-//! and channels (everything else answers `Unavailable`), and a bus. Not a storage engine.
+//! Test-only fakes of core's ports: an in-memory store holding just users, sessions, tokens,
+//! channels and attribute definitions (everything else answers `Unavailable`), and a bus. Not a
+//! storage engine.
 
 // Test support may panic freely: a broken fixture should fail the test that uses it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
@@ -14,11 +15,14 @@ use axum::{Router, body::Body, http::Request, response::Response};
 use seam_api::{ApiConfig, ApiState};
 use seam_core::{
     Error, Result, Timestamp,
+    attributes::{ATTRIBUTE_KEY_TAKEN, AttributeDefinition},
     auth::{ApiToken, Session},
-    channel::Channel,
+    channel::{Channel, ChannelKind},
+    consent::Consent,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::CustomerProfile,
+    duplicates::{Dismissal, DuplicateCursor, DuplicatePage},
     ids::*,
     jobs::Job,
     merge::Merge,
@@ -38,6 +42,7 @@ pub struct FakeStore {
     pub sessions: Mutex<Vec<Session>>,
     pub tokens: Mutex<Vec<ApiToken>>,
     pub channels: Mutex<Vec<Channel>>,
+    pub attributes: Mutex<Vec<AttributeDefinition>>,
     /// `None`: ping succeeds. `Some(d)`: ping takes `d`, then fails.
     pub ping_delay: Option<Duration>,
 }
@@ -249,6 +254,49 @@ impl Store for FakeStore {
         absent()
     }
     async fn get_merge(&self, _: WorkspaceId, _: MergeId) -> Result<Option<Merge>> {
+        absent()
+    }
+
+    // Customer profile: attribute schema, consent, duplicate suggestions.
+    async fn list_attribute_definitions(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Vec<AttributeDefinition>> {
+        Ok(self
+            .attributes
+            .lock()
+            .map_err(Error::internal)?
+            .iter()
+            .filter(|definition| definition.workspace_id == workspace_id)
+            .cloned()
+            .collect())
+    }
+    async fn insert_attribute_definition(&self, definition: &AttributeDefinition) -> Result<()> {
+        let taken = find(&self.attributes, |held| {
+            held.workspace_id == definition.workspace_id && held.key == definition.key
+        })?;
+        if taken.is_some() {
+            return Err(Error::conflict(ATTRIBUTE_KEY_TAKEN));
+        }
+        push(&self.attributes, definition)
+    }
+    async fn get_consent(
+        &self,
+        _: WorkspaceId,
+        _: CustomerId,
+        _: ChannelKind,
+    ) -> Result<Option<Consent>> {
+        absent()
+    }
+    async fn list_duplicates(
+        &self,
+        _: WorkspaceId,
+        _: Option<&DuplicateCursor>,
+        _: u32,
+    ) -> Result<DuplicatePage> {
+        Ok(DuplicatePage::from_rows(Vec::new(), 1))
+    }
+    async fn insert_duplicate_dismissal(&self, _: &Dismissal) -> Result<()> {
         absent()
     }
 }

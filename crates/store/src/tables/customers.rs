@@ -2,12 +2,14 @@
 //! customer search. Every query filters on the workspace.
 
 use seam_core::{
-    Result,
+    Error, Result,
     conversation::Page,
     cursor::Cursor,
-    customer::{Customer, CustomerIdentity, CustomerProfile},
+    customer::{Attributes, Customer, CustomerIdentity, CustomerProfile},
+    duplicates,
     identity::{Identity, IdentityKind},
     ids::{CustomerId, WorkspaceId},
+    profile::{Locale, TimeZone},
 };
 use uuid::Uuid;
 
@@ -16,7 +18,8 @@ use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
-        "id, workspace_id, name, merged_into_id, created_at, updated_at"
+        "id, workspace_id, name, locale, time_zone, tags, attributes, name_key, merged_into_id, \
+         created_at, updated_at"
     };
 }
 
@@ -31,10 +34,21 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Customer> {
         id: CustomerId(row.uuid("id")?),
         workspace_id: WorkspaceId(row.uuid("workspace_id")?),
         name: row.opt_text("name")?,
+        locale: row.opt_text("locale")?.map(Locale::from_stored),
+        time_zone: row.opt_text("time_zone")?.map(TimeZone::from_stored),
+        tags: row.labels("tags")?,
+        attributes: read_attributes(row.json("attributes")?)?,
         merged_into_id: row.opt_uuid("merged_into_id")?.map(CustomerId),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
+}
+
+fn read_attributes(value: serde_json::Value) -> Result<Attributes> {
+    match value {
+        serde_json::Value::Object(attributes) => Ok(attributes),
+        _ => Err(Error::internal("column attributes holds no JSON object")),
+    }
 }
 
 fn read_identity<D: Driver>(row: Columns<'_, D>) -> Result<CustomerIdentity> {
@@ -55,24 +69,36 @@ pub(crate) fn insert<D: Driver>(customer: &Customer) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO customers (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .uuid(customer.id.0)
     .uuid(customer.workspace_id.0)
     .opt_text(customer.name.as_deref())
+    .opt_text(customer.locale.as_ref().map(Locale::as_str))
+    .opt_text(customer.time_zone.as_ref().map(TimeZone::as_str))
+    .labels(&customer.tags)
+    .json_owned(serde_json::Value::Object(customer.attributes.clone()))
+    .opt_text(customer.name_key().as_deref())
     .opt_uuid(customer.merged_into_id.map(|id| id.0))
     .time(customer.created_at)
     .time(customer.updated_at)
 }
 
+/// Every profile field, and the name key kept in step with the name.
 pub(crate) fn update<D: Driver>(customer: &Customer) -> Sql<D> {
     Sql::<D>::new(
-        "UPDATE customers SET name = $3, merged_into_id = $5, updated_at = $4
+        "UPDATE customers SET name = $3, locale = $4, time_zone = $5, tags = $6,
+            attributes = $7, name_key = $8, updated_at = $9, merged_into_id = $10
         WHERE workspace_id = $1 AND id = $2",
     )
     .uuid(customer.workspace_id.0)
     .uuid(customer.id.0)
     .opt_text(customer.name.as_deref())
+    .opt_text(customer.locale.as_ref().map(Locale::as_str))
+    .opt_text(customer.time_zone.as_ref().map(TimeZone::as_str))
+    .labels(&customer.tags)
+    .json_owned(serde_json::Value::Object(customer.attributes.clone()))
+    .opt_text(customer.name_key().as_deref())
     .time(customer.updated_at)
     .opt_uuid(customer.merged_into_id.map(|id| id.0))
 }
@@ -93,11 +119,12 @@ pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: CustomerId) -> Selec
     .select(read)
 }
 
+/// With the identity's match key for duplicate suggestions.
 pub(crate) fn insert_identity<D: Driver>(held: &CustomerIdentity) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO identities (",
         identity_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ", match_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .uuid(held.workspace_id.0)
     .uuid(held.customer_id.0)
@@ -106,6 +133,7 @@ pub(crate) fn insert_identity<D: Driver>(held: &CustomerIdentity) -> Sql<D> {
     .bool(held.verified)
     .text(&held.source)
     .time(held.created_at)
+    .opt_text(duplicates::match_key(&held.identity).as_deref())
 }
 
 /// One exact primary-key lookup per identity, joined by `UNION ALL`, so that both planners
@@ -159,9 +187,13 @@ pub(crate) async fn get_profile<D: Driver>(
     .select(read_identity)
     .all(conn)
     .await?;
+    let consents = super::profile::consents_of::<D>(workspace_id, id)
+        .all(conn)
+        .await?;
     Ok(Some(CustomerProfile {
         customer,
         identities,
+        consents,
     }))
 }
 
@@ -247,6 +279,7 @@ pub(crate) async fn search<D: Driver>(
             CustomerProfile {
                 customer,
                 identities: held,
+                consents: Vec::new(),
             }
         })
         .collect();

@@ -3,6 +3,7 @@
 
 use seam_core::{
     Error, Result, Timestamp,
+    channel::ChannelKind,
     conversation::Page,
     cursor::Cursor,
     identity::{Identity, IdentityKind},
@@ -237,6 +238,40 @@ pub(crate) fn message_ids<D: Driver>(
     .uuid(workspace_id.0)
     .uuid(conversation_id.0)
     .select(|row| Ok(MessageId(row.uuid("id")?)))
+}
+
+pub(crate) fn consent_kinds<D: Driver>(
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+) -> Select<D, ChannelKind> {
+    Sql::<D>::new(
+        "SELECT channel_kind FROM customer_consents WHERE workspace_id = $1 AND customer_id = $2
+        ORDER BY channel_kind",
+    )
+    .uuid(workspace_id.0)
+    .uuid(customer_id.0)
+    .select(|row| row.parsed("channel_kind", ChannelKind::parse))
+}
+
+pub(crate) fn move_consents<D: Driver>(
+    workspace_id: WorkspaceId,
+    kinds: &[ChannelKind],
+    from: CustomerId,
+    to: CustomerId,
+) -> Vec<Sql<D>> {
+    kinds
+        .iter()
+        .map(|kind| {
+            Sql::<D>::new(
+                "UPDATE customer_consents SET customer_id = $3
+                WHERE workspace_id = $1 AND customer_id = $2 AND channel_kind = $4",
+            )
+            .uuid(workspace_id.0)
+            .uuid(from.0)
+            .uuid(to.0)
+            .text(kind.as_str())
+        })
+        .collect()
 }
 
 pub(crate) fn event_ids<D: Driver>(

@@ -5,10 +5,12 @@
 pub(crate) mod channels;
 pub(crate) mod conversations;
 pub(crate) mod customers;
+pub(crate) mod duplicates;
 pub(crate) mod jobs;
 pub(crate) mod merges;
 pub(crate) mod messages;
 pub(crate) mod outbox;
+pub(crate) mod profile;
 pub(crate) mod users;
 pub(crate) mod workspaces;
 

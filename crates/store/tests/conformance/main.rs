@@ -13,6 +13,7 @@ mod isolation;
 mod jobs;
 mod outbound;
 mod pages;
+mod profile;
 mod regroup;
 mod resolution;
 mod resolution_properties;

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use seam_core::{
     Error,
-    channel::Channel,
+    channel::{Channel, ChannelKind},
+    consent::{Consent, ConsentStatus, consent_for},
     identity::IdentityKind,
     ids::CustomerId,
     inbound::{InboundMessage, RawIdentity, Received, receive},
@@ -28,6 +29,7 @@ crate::on_both_backends!(
     undo_restores_both_customers_even_after_new_messages_arrived,
     a_merge_is_undone_once_and_a_merged_away_customer_cannot_merge_again,
     a_manual_merge_of_two_external_ids_is_refused,
+    a_merge_fills_the_survivors_gaps_and_its_undo_takes_them_back,
 );
 
 fn owner(tenant: &Tenant) -> Actor {
@@ -591,4 +593,126 @@ async fn a_manual_merge_of_two_external_ids_is_refused(harness: &mut Harness) {
         identities_of(store, &acme, two.customer_id).await,
         BTreeSet::from(["external_id:u-2".to_string()])
     );
+}
+
+async fn a_merge_fills_the_survivors_gaps_and_its_undo_takes_them_back(harness: &mut Harness) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let actor = owner(&acme);
+    let survivor = message(
+        store,
+        &acme.channel,
+        "m-1",
+        vec![address(IdentityKind::Email, "hana@example.com", true)],
+        now(),
+    )
+    .await;
+    let absorbed = message(
+        store,
+        &acme.channel,
+        "m-2",
+        vec![address(IdentityKind::Phone, "+16502530000", true)],
+        now(),
+    )
+    .await;
+    let mut tx = store.begin().await.unwrap();
+    let mut kept = tx
+        .get_customer(acme.workspace.id, survivor.customer_id)
+        .await
+        .unwrap()
+        .unwrap();
+    kept.attributes
+        .insert("plan".into(), serde_json::json!("gold"));
+    kept.tags = vec!["vip".into()];
+    tx.update_customer(&kept).await.unwrap();
+    let mut other = tx
+        .get_customer(acme.workspace.id, absorbed.customer_id)
+        .await
+        .unwrap()
+        .unwrap();
+    other.name = Some("Hana".into());
+    other
+        .attributes
+        .insert("plan".into(), serde_json::json!("free"));
+    other
+        .attributes
+        .insert("city".into(), serde_json::json!("Shiraz"));
+    other.tags = vec!["returns".into()];
+    tx.update_customer(&other).await.unwrap();
+    tx.upsert_consent(
+        acme.workspace.id,
+        absorbed.customer_id,
+        &Consent {
+            channel_kind: ChannelKind::Sms,
+            status: ConsentStatus::OptedOut,
+            source: Some("import".into()),
+            updated_at: Some(now()),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let merge = merge_customers(
+        store,
+        &actor,
+        survivor.customer_id,
+        absorbed.customer_id,
+        now(),
+    )
+    .await
+    .unwrap();
+    let merged = store
+        .get_customer_profile(acme.workspace.id, survivor.customer_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer;
+    let sms_while_merged = consent_for(
+        store,
+        acme.workspace.id,
+        survivor.customer_id,
+        ChannelKind::Sms,
+    )
+    .await
+    .unwrap();
+    undo_merge(store, &actor, merge.id, now()).await.unwrap();
+
+    assert_eq!(merged.name.as_deref(), Some("Hana"));
+    assert_eq!(
+        merged.attributes["plan"], "gold",
+        "the survivor's value wins"
+    );
+    assert_eq!(
+        merged.attributes["city"], "Shiraz",
+        "the other's fills the gap"
+    );
+    assert_eq!(merged.tags, ["vip", "returns"]);
+    assert_eq!(sms_while_merged.status, ConsentStatus::OptedOut);
+    let after = store
+        .get_customer_profile(acme.workspace.id, survivor.customer_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer;
+    assert_eq!(after.name, None);
+    assert_eq!(after.attributes, kept.attributes);
+    assert_eq!(after.tags, ["vip"]);
+    let back = store
+        .get_customer_profile(acme.workspace.id, absorbed.customer_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .customer;
+    assert_eq!(back.attributes, other.attributes);
+    assert_eq!(back.tags, ["returns"]);
+    let sms_after = consent_for(
+        store,
+        acme.workspace.id,
+        absorbed.customer_id,
+        ChannelKind::Sms,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sms_after.status, ConsentStatus::OptedOut);
 }
