@@ -16,6 +16,8 @@ mod observe;
 mod openapi;
 mod page;
 mod realtime;
+mod timeline;
+mod tracking;
 
 use std::{sync::Arc, time::Duration};
 
@@ -75,6 +77,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())
+        .merge(tracking::router())
+        .merge(timeline::router())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -11,7 +11,7 @@ use utoipa::{
 
 use crate::{
     ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
-    inbound, messages, realtime,
+    inbound, messages, realtime, timeline, tracking,
 };
 
 #[derive(OpenApi)]
@@ -26,6 +26,8 @@ use crate::{
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,
+        tracking::identify, tracking::track, tracking::batch,
+        timeline::list, timeline::orders,
     ),
     modifiers(&SecuritySchemes),
 )]

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod channel;
+pub mod commerce;
 pub mod conversation;
 pub mod cursor;
 pub mod customer;
@@ -17,6 +18,9 @@ pub mod outbound;
 pub mod outbox;
 pub mod ports;
 pub mod realtime;
+pub mod stats;
+pub mod timeline;
+pub mod tracking;
 pub mod user;
 pub mod workspace;
 

@@ -8,6 +8,7 @@ use crate::{
     Result, Timestamp,
     auth::{ApiToken, Session},
     channel::Channel,
+    commerce::{CustomerOrders, Order, Return},
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::{Customer, CustomerIdentity, CustomerProfile},
@@ -21,6 +22,8 @@ use crate::{
     message::Message,
     outbox::OutboxEvent,
     realtime::RealtimeEvent,
+    stats::CustomerStats,
+    timeline::{TimelineFilter, TimelineItem},
     user::User,
     workspace::Workspace,
 };
@@ -136,6 +139,30 @@ pub trait Store: Send + Sync {
     /// Oldest first.
     async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>>;
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()>;
+
+    // Events and timeline.
+    /// Messages (by `created_at`) and events (by `occurred_at`) of the customer, newest first;
+    /// `cursor` is the (time, id) of the previous page's last item.
+    async fn customer_timeline(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        filter: &TimelineFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<TimelineItem>>;
+    /// The customer's orders and returns, most recently created first.
+    async fn customer_orders(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerOrders>;
+    /// The stored stats with what is counted at read time (conversations, orders, spending).
+    async fn get_customer_stats(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerStats>;
 }
 
 /// One write transaction. Dropping it without `commit` rolls it back.
@@ -220,6 +247,41 @@ pub trait Tx: Send {
     async fn insert_outbox(&mut self, event: &OutboxEvent) -> Result<()>;
     /// Does nothing when a job with the same dedupe key exists.
     async fn insert_job(&mut self, job: &NewJob) -> Result<()>;
+
+    // Events and timeline.
+    /// The stored events carrying one of these `messageId`s.
+    async fn find_events_by_message_ids(
+        &mut self,
+        workspace_id: WorkspaceId,
+        message_ids: &[String],
+    ) -> Result<Vec<Event>>;
+    /// All in one statement. Fails with `Conflict { what: EVENT_MESSAGE_ID_TAKEN }` when a
+    /// `messageId` is already stored.
+    async fn insert_events(&mut self, events: &[Event]) -> Result<()>;
+    async fn get_order(
+        &mut self,
+        workspace_id: WorkspaceId,
+        order_id: &str,
+    ) -> Result<Option<Order>>;
+    /// Inserts or replaces the order (keyed by workspace and order id).
+    async fn save_order(&mut self, order: &Order) -> Result<()>;
+    async fn get_return(
+        &mut self,
+        workspace_id: WorkspaceId,
+        return_id: &str,
+    ) -> Result<Option<Return>>;
+    /// Inserts or replaces the return (keyed by workspace and return id).
+    async fn save_return(&mut self, record: &Return) -> Result<()>;
+    /// Widens the customer's first/last seen to include `[first, last]`, and records the
+    /// channel as used at `last` when there is one.
+    async fn record_customer_activity(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        first: Timestamp,
+        last: Timestamp,
+        channel_id: Option<ChannelId>,
+    ) -> Result<()>;
 }
 
 /// Realtime fan-out. Subjects are per workspace; delivery is at most once.

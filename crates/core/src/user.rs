@@ -50,6 +50,8 @@ pub enum Permission {
     ManageChannels,
     ManageUsers,
     CreateApiTokens,
+    /// Identify customers and record their events (the tracking API).
+    TrackEvents,
 }
 
 impl Role {
@@ -60,7 +62,8 @@ impl Role {
             | Permission::UpdateConversations
             | Permission::ReadCustomers
             | Permission::ReadChannels
-            | Permission::CreateApiTokens => true,
+            | Permission::CreateApiTokens
+            | Permission::TrackEvents => true,
             Permission::ManageChannels | Permission::ManageUsers => self >= Role::Admin,
         }
     }

@@ -2,7 +2,7 @@
 //! rule, lost connections `Unavailable`, the rest `Internal`. Never copies parameter values
 //! (personal data) into the text: only codes, constraint, table and column names.
 
-use seam_core::{Error, ports::IDENTITY_TAKEN};
+use seam_core::{Error, ports::IDENTITY_TAKEN, tracking::EVENT_MESSAGE_ID_TAKEN};
 
 /// Unique rules and the name callers see: (PostgreSQL constraint, SQLite column list, name).
 const UNIQUE_RULES: &[(&str, &str, &str)] = &[
@@ -18,6 +18,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         IDENTITY_TAKEN,
     ),
     ("jobs_dedupe_key_key", "jobs.dedupe_key", "dedupe_key"),
+    (
+        "events_message_id_key",
+        "events.workspace_id, events.message_id",
+        EVENT_MESSAGE_ID_TAKEN,
+    ),
     (
         "api_tokens_token_hash_key",
         "api_tokens.token_hash",

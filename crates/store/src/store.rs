@@ -9,6 +9,7 @@ use seam_core::{
     Result, Timestamp,
     auth::{ApiToken, Session},
     channel::Channel,
+    commerce::CustomerOrders,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::CustomerProfile,
@@ -17,6 +18,8 @@ use seam_core::{
     message::Message,
     outbox::OutboxEvent,
     ports::{Store, Tx},
+    stats::CustomerStats,
+    timeline::{TimelineFilter, TimelineItem},
     user::User,
     workspace::Workspace,
 };
@@ -26,7 +29,10 @@ use tokio::sync::Notify;
 use crate::{
     driver::{Driver, Sql},
     error::database_error,
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, commerce, conversations, customers, events, jobs, messages, outbox, stats, users,
+        workspaces,
+    },
     tx::SqlTx,
 };
 
@@ -296,5 +302,48 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()> {
         outbox::delete::<D>(&mut *self.write().await?, ids).await
+    }
+
+    async fn customer_timeline(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        filter: &TimelineFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<TimelineItem>> {
+        events::timeline::<D>(
+            &mut *self.read().await?,
+            workspace_id,
+            customer_id,
+            filter,
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    async fn customer_orders(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerOrders> {
+        let mut conn = self.read().await?;
+        Ok(CustomerOrders {
+            orders: commerce::orders_of::<D>(workspace_id, customer_id)
+                .all(&mut conn)
+                .await?,
+            returns: commerce::returns_of::<D>(workspace_id, customer_id)
+                .all(&mut conn)
+                .await?,
+        })
+    }
+
+    async fn get_customer_stats(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerStats> {
+        stats::get::<D>(&mut *self.read().await?, workspace_id, customer_id).await
     }
 }

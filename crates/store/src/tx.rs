@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use seam_core::{
-    Result,
+    Result, Timestamp,
     channel::Channel,
+    commerce::{Order, Return},
     conversation::Conversation,
     customer::{Customer, CustomerIdentity},
     event::Event,
@@ -28,7 +29,10 @@ use tokio::sync::Notify;
 
 use crate::{
     driver::{Driver, Select, Sql},
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, commerce, conversations, customers, events, jobs, messages, outbox, stats, users,
+        workspaces,
+    },
 };
 
 pub(crate) struct SqlTx<D: Driver> {
@@ -307,5 +311,78 @@ impl<D: Driver> Tx for SqlTx<D> {
         // With a taken dedupe key nothing is inserted and the wake-up is merely early.
         self.enqueued_job = true;
         self.defer(jobs::insert(job, chrono::Utc::now())).await
+    }
+
+    async fn find_events_by_message_ids(
+        &mut self,
+        workspace_id: WorkspaceId,
+        message_ids: &[String],
+    ) -> Result<Vec<Event>> {
+        match events::find_by_message_ids(workspace_id, message_ids) {
+            Some(select) => self.all(select).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn insert_events(&mut self, list: &[Event]) -> Result<()> {
+        match events::insert_all(list) {
+            Some(insert) => self.execute(insert).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
+    async fn get_order(
+        &mut self,
+        workspace_id: WorkspaceId,
+        order_id: &str,
+    ) -> Result<Option<Order>> {
+        self.optional(commerce::get_order(workspace_id, order_id))
+            .await
+    }
+
+    async fn save_order(&mut self, order: &Order) -> Result<()> {
+        self.defer(commerce::save_order(order)).await
+    }
+
+    async fn get_return(
+        &mut self,
+        workspace_id: WorkspaceId,
+        return_id: &str,
+    ) -> Result<Option<Return>> {
+        self.optional(commerce::get_return(workspace_id, return_id))
+            .await
+    }
+
+    async fn save_return(&mut self, record: &Return) -> Result<()> {
+        self.defer(commerce::save_return(record)).await
+    }
+
+    async fn record_customer_activity(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        first: Timestamp,
+        last: Timestamp,
+        channel_id: Option<ChannelId>,
+    ) -> Result<()> {
+        let now = chrono::Utc::now();
+        self.defer(stats::widen_seen(
+            workspace_id,
+            customer_id,
+            first,
+            last,
+            now,
+        ))
+        .await?;
+        if let Some(channel_id) = channel_id {
+            self.defer(stats::use_channel(
+                workspace_id,
+                customer_id,
+                channel_id,
+                last,
+            ))
+            .await?;
+        }
+        Ok(())
     }
 }

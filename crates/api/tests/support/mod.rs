@@ -16,6 +16,7 @@ use seam_core::{
     Error, Result, Timestamp,
     auth::{ApiToken, Session},
     channel::Channel,
+    commerce::CustomerOrders,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
     customer::CustomerProfile,
@@ -25,6 +26,8 @@ use seam_core::{
     outbox::OutboxEvent,
     ports::{Bus, Store, Subscription, Tx},
     realtime::RealtimeEvent,
+    stats::CustomerStats,
+    timeline::{TimelineFilter, TimelineItem},
     user::{Role, User},
     workspace::Workspace,
 };
@@ -215,6 +218,22 @@ impl Store for FakeStore {
         absent()
     }
     async fn delete_outbox(&self, _: &[OutboxId]) -> Result<()> {
+        absent()
+    }
+    async fn customer_timeline(
+        &self,
+        _: WorkspaceId,
+        _: CustomerId,
+        _: &TimelineFilter,
+        _: Option<&Cursor>,
+        _: u32,
+    ) -> Result<Page<TimelineItem>> {
+        absent()
+    }
+    async fn customer_orders(&self, _: WorkspaceId, _: CustomerId) -> Result<CustomerOrders> {
+        absent()
+    }
+    async fn get_customer_stats(&self, _: WorkspaceId, _: CustomerId) -> Result<CustomerStats> {
         absent()
     }
 }

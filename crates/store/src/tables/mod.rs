@@ -3,11 +3,14 @@
 //! a transaction or decides anything.
 
 pub(crate) mod channels;
+pub(crate) mod commerce;
 pub(crate) mod conversations;
 pub(crate) mod customers;
+pub(crate) mod events;
 pub(crate) mod jobs;
 pub(crate) mod messages;
 pub(crate) mod outbox;
+pub(crate) mod stats;
 pub(crate) mod users;
 pub(crate) mod workspaces;
 
