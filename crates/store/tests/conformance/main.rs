@@ -14,6 +14,7 @@ mod jobs;
 mod outbound;
 mod pages;
 mod search;
+mod tracking;
 mod transactions;
 
 /// Generates, for each named test function, a `sqlite::name` and a `postgres::name` test.
