@@ -88,14 +88,6 @@ impl From<TrackRequest> for Call {
     }
 }
 
-/// One item of a batch: an identify or a track call with its `type`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum BatchItem {
-    Identify(IdentifyRequest),
-    Track(TrackRequest),
-}
-
 /// Up to 500 identify and track calls, stored together.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
@@ -167,22 +159,26 @@ fn result_of(index: usize, outcome: ItemOutcome) -> BatchResult {
     }
 }
 
-/// Reads one batch item; what cannot be read names its field inside the item.
+/// Reads one batch item by its `type`; what cannot be read names its field inside the item.
 fn read_item(value: Value) -> Result<Call, Error> {
-    serde_path_to_error::deserialize::<_, BatchItem>(value)
-        .map(|item| match item {
-            BatchItem::Identify(request) => request.into(),
-            BatchItem::Track(request) => request.into(),
-        })
-        .map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." {
-                "type".to_string()
-            } else {
-                path
-            };
-            Error::invalid(field, error.into_inner().to_string())
-        })
+    fn read<T: serde::de::DeserializeOwned + Into<Call>>(value: Value) -> Result<Call, Error> {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map(Into::into)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let field = if path == "." {
+                    "batch[]".to_string()
+                } else {
+                    path
+                };
+                Error::invalid(field, error.into_inner().to_string())
+            })
+    }
+    match value.get("type").and_then(Value::as_str) {
+        Some("identify") => read::<IdentifyRequest>(value),
+        Some("track") => read::<TrackRequest>(value),
+        _ => Err(Error::invalid("type", "must be identify or track")),
+    }
 }
 
 /// Identifies a customer: resolves or creates them from the given ids and traits.

@@ -86,6 +86,17 @@ pub async fn batch(
         .into_iter()
         .map(|call| call.and_then(Call::check))
         .collect();
+    if checked.iter().all(Result::is_err) {
+        // Nothing to store: answer without touching the database.
+        return Ok(checked
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|error| {
+                let (field, reason) = rejection(error);
+                ItemOutcome::Rejected { field, reason }
+            })
+            .collect());
+    }
     let workspace = store
         .get_workspace(actor.workspace_id)
         .await?
