@@ -1,6 +1,9 @@
 //! The tracking endpoints' refusals without a database: every bad call is answered 4xx with
 //! the offending field before anything is stored.
 
+// A test crate: an unwrap here is an assertion.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use axum::body::Body;
