@@ -14,6 +14,7 @@ pub mod ids;
 pub mod inbound;
 pub mod jobs;
 pub mod message;
+pub mod money;
 pub mod outbound;
 pub mod outbox;
 pub mod ports;

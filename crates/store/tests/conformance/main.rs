@@ -14,6 +14,7 @@ mod jobs;
 mod outbound;
 mod pages;
 mod search;
+mod timeline;
 mod tracking;
 mod transactions;
 
