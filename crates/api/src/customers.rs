@@ -1,6 +1,6 @@
-//! `/api/v1/customers` and `/api/v1/customers/{id}`: search, the profile with its identities
-//! and consents, and its edit. Matching and scoping are core's and the store's; this module
-//! only translates.
+//! `/api/v1/customers` and `/api/v1/customers/{id}`: search, and the profile with its
+//! identities, consents and computed fields. Matching and scoping are core's and the store's;
+//! this module only translates.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use seam_core::{
     consent::Consent,
     customer::{self, CustomerIdentity, CustomerProfile},
     ids::CustomerId,
+    stats::{self, CustomerStats},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -134,6 +135,63 @@ impl From<CustomerProfile> for CustomerView {
     }
 }
 
+/// What a customer spent in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpentView {
+    /// `null` for orders that named no currency.
+    pub currency: Option<String>,
+    /// A decimal string, exact.
+    pub total: String,
+}
+
+/// The computed fields of a profile, kept current as messages and events arrive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    pub first_seen_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// The channel of the customer's latest message.
+    pub last_channel_id: Option<Uuid>,
+    /// Most recently used first.
+    pub channels_used: Vec<Uuid>,
+    pub conversations_open: i64,
+    pub conversations_total: i64,
+    pub orders_count: i64,
+    pub total_spent: Vec<SpentView>,
+    /// `null` until a CSAT answer exists.
+    pub average_csat: Option<f64>,
+}
+
+impl From<CustomerStats> for StatsView {
+    fn from(stats: CustomerStats) -> Self {
+        StatsView {
+            average_csat: stats.average_csat(),
+            first_seen_at: stats.first_seen_at,
+            last_seen_at: stats.last_seen_at,
+            last_channel_id: stats.last_channel_id.map(|id| id.0),
+            channels_used: stats.channels_used.into_iter().map(|id| id.0).collect(),
+            conversations_open: stats.conversations_open,
+            conversations_total: stats.conversations_total,
+            orders_count: stats.orders_count,
+            total_spent: stats
+                .total_spent
+                .into_iter()
+                .map(|spent| SpentView {
+                    currency: spent.currency,
+                    total: spent.total.to_decimal(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A profile with its computed fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerDetailView {
+    #[serde(flatten)]
+    pub customer: CustomerView,
+    pub stats: StatsView,
+}
+
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
@@ -172,12 +230,13 @@ pub(crate) async fn search(
     Ok(Json(List::from_page(page, CustomerView::from)))
 }
 
-/// Reads one customer's profile with every identity it holds and its consent per channel kind.
+/// Reads one customer's profile with every identity it holds, its consent per channel kind and
+/// its computed fields.
 #[utoipa::path(
     get, path = "/api/v1/customers/{id}", tag = "customers",
     params(("id" = Uuid, Path, description = "Customer id")),
     responses(
-        (status = 200, description = "The profile", body = CustomerView),
+        (status = 200, description = "The profile", body = CustomerDetailView),
         (status = 404, description = "No such customer", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = []))
@@ -186,7 +245,10 @@ pub(crate) async fn read(
     State(state): State<Arc<ApiState>>,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<CustomerId>,
-) -> Result<Json<CustomerView>, ApiError> {
-    let profile = customer::get_customer(state.store.as_ref(), &actor, id).await?;
-    Ok(Json(profile.into()))
+) -> Result<Json<CustomerDetailView>, ApiError> {
+    let (profile, stats) = stats::get_customer_with_stats(state.store.as_ref(), &actor, id).await?;
+    Ok(Json(CustomerDetailView {
+        customer: profile.into(),
+        stats: stats.into(),
+    }))
 }

@@ -21,6 +21,8 @@ mod page;
 mod profile;
 mod realtime;
 mod regroup;
+mod timeline;
+mod tracking;
 
 use std::{sync::Arc, time::Duration};
 
@@ -85,6 +87,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())
+        .merge(tracking::router())
+        .merge(timeline::router())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -11,7 +11,7 @@ use utoipa::{
 
 use crate::{
     ApiState, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations, customers,
-    duplicates, health, inbound, merges, messages, profile, realtime, regroup,
+    duplicates, health, inbound, merges, messages, profile, realtime, regroup, timeline, tracking,
 };
 
 #[derive(OpenApi)]
@@ -32,6 +32,8 @@ use crate::{
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,
+        tracking::identify, tracking::track, tracking::batch,
+        timeline::list, timeline::orders,
     ),
     modifiers(&SecuritySchemes),
 )]

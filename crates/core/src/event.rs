@@ -17,4 +17,6 @@ pub struct Event {
     pub properties: serde_json::Value,
     pub occurred_at: Timestamp,
     pub created_at: Timestamp,
+    /// The sender's idempotency key (Segment's `messageId`), unique per workspace.
+    pub message_id: Option<String>,
 }

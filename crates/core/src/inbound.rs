@@ -228,6 +228,7 @@ async fn receive_once(
     tx.insert_outbox(&conversation_event).await?;
     tx.insert_outbox(&OutboxEvent::message_created(&stored, now))
         .await?;
+    crate::stats::record_message(tx.as_mut(), &stored).await?;
     tx.commit().await?;
     Ok(Received {
         customer_id,

@@ -4,6 +4,7 @@
 pub mod attributes;
 pub mod auth;
 pub mod channel;
+pub mod commerce;
 pub mod consent;
 pub mod conversation;
 pub mod cursor;
@@ -17,6 +18,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod merge;
 pub mod message;
+pub mod money;
 pub mod outbound;
 pub mod outbox;
 pub mod ports;
@@ -24,7 +26,10 @@ pub mod profile;
 pub mod realtime;
 pub mod regroup;
 pub mod resolution;
+pub mod stats;
 pub mod text;
+pub mod timeline;
+pub mod tracking;
 pub mod user;
 pub mod workspace;
 

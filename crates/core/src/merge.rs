@@ -46,6 +46,10 @@ pub struct MergeSnapshot {
     /// none for them).
     #[serde(default)]
     pub consent_kinds: Vec<ChannelKind>,
+    #[serde(default)]
+    pub order_ids: Vec<String>,
+    #[serde(default)]
+    pub return_ids: Vec<String>,
 }
 
 /// A conversation whose messages were moved into another by a merge.
@@ -160,6 +164,8 @@ pub async fn merge_in_tx(
         event_ids: tx.event_ids_of_customer(workspace.id, absorbed_id).await?,
         joined: None,
         consent_kinds: Vec::new(),
+        order_ids: Vec::new(),
+        return_ids: Vec::new(),
     };
     let survivor_kinds = tx
         .consent_kinds_of_customer(workspace.id, survivor_id)
@@ -171,6 +177,9 @@ pub async fn merge_in_tx(
         .open_conversations_of_customer(workspace.id, absorbed_id)
         .await?;
     let mut snapshot = snapshot;
+    (snapshot.order_ids, snapshot.return_ids) = tx
+        .order_and_return_ids_of_customer(workspace.id, absorbed_id)
+        .await?;
     snapshot.consent_kinds = tx
         .consent_kinds_of_customer(workspace.id, absorbed_id)
         .await?
@@ -410,6 +419,13 @@ pub async fn undo_merge(
     }
     tx.move_events(workspace.id, &snapshot.event_ids, merge.absorbed_id)
         .await?;
+    tx.move_orders_and_returns(
+        workspace.id,
+        &snapshot.order_ids,
+        &snapshot.return_ids,
+        merge.absorbed_id,
+    )
+    .await?;
     let moved = return_new_messages(tx.as_mut(), &workspace, &merge, &returning, now).await?;
 
     let mut absorbed = snapshot.absorbed.clone();

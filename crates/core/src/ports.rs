@@ -9,6 +9,7 @@ use crate::{
     attributes::AttributeDefinition,
     auth::{ApiToken, Session},
     channel::{Channel, ChannelKind},
+    commerce::{CustomerOrders, Order, Return},
     consent::Consent,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
@@ -26,6 +27,8 @@ use crate::{
     outbox::OutboxEvent,
     realtime::RealtimeEvent,
     resolution::ResolutionEntry,
+    stats::CustomerStats,
+    timeline::{TimelineFilter, TimelineItem},
     user::User,
     workspace::{IdentityRules, Workspace},
 };
@@ -141,6 +144,30 @@ pub trait Store: Send + Sync {
     /// Oldest first.
     async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>>;
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()>;
+
+    // Events and timeline.
+    /// Messages (by `created_at`) and events (by `occurred_at`) of the customer, newest first;
+    /// `cursor` is the (time, id) of the previous page's last item.
+    async fn customer_timeline(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        filter: &TimelineFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<TimelineItem>>;
+    /// The customer's orders and returns, most recently created first.
+    async fn customer_orders(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerOrders>;
+    /// The stored stats with what is counted at read time (conversations, orders, spending).
+    async fn get_customer_stats(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerStats>;
 
     // Identity resolution and merges.
     /// Entries about the customer (as subject or as the other party), newest first.
@@ -284,6 +311,41 @@ pub trait Tx: Send {
     /// Does nothing when a job with the same dedupe key exists.
     async fn insert_job(&mut self, job: &NewJob) -> Result<()>;
 
+    // Events and timeline.
+    /// The stored events carrying one of these `messageId`s.
+    async fn find_events_by_message_ids(
+        &mut self,
+        workspace_id: WorkspaceId,
+        message_ids: &[String],
+    ) -> Result<Vec<Event>>;
+    /// All in one statement. Fails with `Conflict { what: EVENT_MESSAGE_ID_TAKEN }` when a
+    /// `messageId` is already stored.
+    async fn insert_events(&mut self, events: &[Event]) -> Result<()>;
+    async fn get_order(
+        &mut self,
+        workspace_id: WorkspaceId,
+        order_id: &str,
+    ) -> Result<Option<Order>>;
+    /// Inserts or replaces the order (keyed by workspace and order id).
+    async fn save_order(&mut self, order: &Order) -> Result<()>;
+    async fn get_return(
+        &mut self,
+        workspace_id: WorkspaceId,
+        return_id: &str,
+    ) -> Result<Option<Return>>;
+    /// Inserts or replaces the return (keyed by workspace and return id).
+    async fn save_return(&mut self, record: &Return) -> Result<()>;
+    /// Widens the customer's first/last seen to include `[first, last]`, and records the
+    /// channel as used at `last` when there is one.
+    async fn record_customer_activity(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        first: Timestamp,
+        last: Timestamp,
+        channel_id: Option<ChannelId>,
+    ) -> Result<()>;
+
     // Identity resolution and merges.
     /// Every identity of these customers.
     async fn identities_of_customers(
@@ -301,7 +363,8 @@ pub trait Tx: Send {
         workspace_id: WorkspaceId,
         customer_id: CustomerId,
     ) -> Result<Vec<EventId>>;
-    /// Moves every identity, conversation, message and event of `from` to `to`.
+    /// Moves every identity, conversation, message, event, order and return of `from` to
+    /// `to`, and folds `from`'s stored computed fields into `to`'s.
     async fn reassign_customer(
         &mut self,
         workspace_id: WorkspaceId,
@@ -352,6 +415,19 @@ pub trait Tx: Send {
         workspace_id: WorkspaceId,
         conversation_id: ConversationId,
     ) -> Result<Vec<MessageId>>;
+    /// The ids of the customer's orders and of its returns.
+    async fn order_and_return_ids_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<(Vec<String>, Vec<String>)>;
+    async fn move_orders_and_returns(
+        &mut self,
+        workspace_id: WorkspaceId,
+        order_ids: &[String],
+        return_ids: &[String],
+        to: CustomerId,
+    ) -> Result<()>;
     /// The channel kinds the customer has a consent record for.
     async fn consent_kinds_of_customer(
         &mut self,

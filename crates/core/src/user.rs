@@ -58,6 +58,8 @@ pub enum Permission {
     ManageChannels,
     ManageUsers,
     CreateApiTokens,
+    /// Identify customers and record their events (the tracking API).
+    TrackEvents,
 }
 
 impl Role {
@@ -70,7 +72,8 @@ impl Role {
             | Permission::MergeCustomers
             | Permission::UpdateCustomers
             | Permission::ReadChannels
-            | Permission::CreateApiTokens => true,
+            | Permission::CreateApiTokens
+            | Permission::TrackEvents => true,
             Permission::ManageChannels
             | Permission::ManageUsers
             | Permission::ManageWorkspace

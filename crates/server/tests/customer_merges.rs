@@ -14,6 +14,7 @@ on_both_backends!(
     an_agent_merges_two_customers_and_undoes_it_with_every_identity_back_in_place,
     two_external_ids_sharing_an_email_stay_apart_and_the_conflict_waits_for_review,
     junk_addresses_are_ignored_with_a_reason_and_a_blocked_address_alone_is_refused,
+    orders_and_events_follow_a_merge_and_go_back_with_its_undo,
 );
 
 async fn customer(agent: &Agent, id: &str) -> Value {
@@ -236,4 +237,100 @@ async fn junk_addresses_are_ignored_with_a_reason_and_a_blocked_address_alone_is
         blocked_only.error_message().contains("blocked"),
         "{blocked_only:?}"
     );
+}
+
+async fn orders_and_events_follow_a_merge_and_go_back_with_its_undo(backend: Backend) {
+    // Arrange: a shop account with an order, and the same person writing from an email.
+    let seam = spawn_seam(backend).await;
+    let owner = seam.owner_of("Acme").await;
+    let channel = owner.create_api_channel("Mail", None).await;
+    let identified = owner
+        .api
+        .post(
+            "/api/v1/identify",
+            json!({"userId": "shop-7", "traits": {"email": "null", "name": "Reza"}}),
+        )
+        .await;
+    assert_eq!(identified.status, 200, "{identified:?}");
+    assert_eq!(identified.json["ignored"][0]["field"], "traits.email");
+    let account = identified.json["customer_id"].as_str().unwrap().to_string();
+    let ordered = owner
+        .api
+        .post(
+            "/api/v1/track",
+            json!({"userId": "shop-7", "event": "order_placed",
+                   "properties": {"order_id": "O-9", "total": 12, "currency": "USD"}}),
+        )
+        .await;
+    assert_eq!(ordered.status, 200, "{ordered:?}");
+    let by_email = channel
+        .receive(json!({"message_id": "m-1", "from": {"email": "reza@example.com"}, "text": "Where is O-9?"}))
+        .await;
+    let returned = owner
+        .api
+        .post(
+            "/api/v1/track",
+            json!({"userId": "shop-7", "event": "return_requested",
+                   "properties": {"return_id": "R-1", "order_id": "O-9"}}),
+        )
+        .await;
+    assert_eq!(returned.status, 200, "{returned:?}");
+
+    // Act: the agent merges the shop account into the email customer.
+    let merged = owner
+        .api
+        .post(
+            &format!("/api/v1/customers/{}/merge", by_email.customer_id),
+            json!({"customer_id": account}),
+        )
+        .await;
+    assert_eq!(merged.status, 201, "{merged:?}");
+    let merged_orders = owner
+        .api
+        .get(&format!(
+            "/api/v1/customers/{}/orders",
+            by_email.customer_id
+        ))
+        .await;
+    let merged_timeline = owner
+        .api
+        .list_all(&format!(
+            "/api/v1/customers/{}/timeline",
+            by_email.customer_id
+        ))
+        .await;
+    let merged_profile = customer(&owner, &by_email.customer_id).await;
+    let merge_id = merged.json["id"].as_str().unwrap();
+    let undone = owner
+        .api
+        .post(&format!("/api/v1/merges/{merge_id}/undo"), json!({}))
+        .await;
+
+    // Assert: one customer saw the order, the return, the events and the message; the undo
+    // gave the account its order, return and events back.
+    assert_eq!(merged_orders.json["orders"][0]["order_id"], "O-9");
+    assert_eq!(merged_orders.json["returns"][0]["return_id"], "R-1");
+    assert_eq!(merged_timeline.len(), 4, "{merged_timeline:#?}");
+    assert_eq!(merged_profile["name"], "Reza");
+    assert_eq!(undone.status, 200, "{undone:?}");
+    let account_orders = owner
+        .api
+        .get(&format!("/api/v1/customers/{account}/orders"))
+        .await;
+    assert_eq!(account_orders.json["orders"][0]["order_id"], "O-9");
+    assert_eq!(account_orders.json["returns"][0]["return_id"], "R-1");
+    let email_orders = owner
+        .api
+        .get(&format!(
+            "/api/v1/customers/{}/orders",
+            by_email.customer_id
+        ))
+        .await;
+    assert!(email_orders.json["orders"].as_array().unwrap().is_empty());
+    let account_timeline = owner
+        .api
+        .list_all(&format!("/api/v1/customers/{account}/timeline"))
+        .await;
+    assert_eq!(account_timeline.len(), 3, "{account_timeline:#?}");
+    assert!(customer(&owner, &by_email.customer_id).await["name"].is_null());
 }

@@ -25,6 +25,7 @@ pub(crate) enum Value {
     Time(Option<Timestamp>),
     I32(i32),
     I64(i64),
+    OptI64(Option<i64>),
     Bool(bool),
     Json(serde_json::Value),
     Labels(Vec<String>),
@@ -65,6 +66,7 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     fn get_opt_time(row: &Row<Self>, column: &str) -> sqlx::Result<Option<Timestamp>>;
     fn get_i32(row: &Row<Self>, column: &str) -> sqlx::Result<i32>;
     fn get_i64(row: &Row<Self>, column: &str) -> sqlx::Result<i64>;
+    fn get_opt_i64(row: &Row<Self>, column: &str) -> sqlx::Result<Option<i64>>;
     fn get_bool(row: &Row<Self>, column: &str) -> sqlx::Result<bool>;
     fn get_json(row: &Row<Self>, column: &str) -> sqlx::Result<serde_json::Value>;
     fn get_labels(row: &Row<Self>, column: &str) -> sqlx::Result<Vec<String>>;
@@ -153,6 +155,9 @@ impl<D: Driver> Sql<D> {
     }
     pub(crate) fn i64(self, value: i64) -> Self {
         self.push(Value::I64(value))
+    }
+    pub(crate) fn opt_i64(self, value: Option<i64>) -> Self {
+        self.push(Value::OptI64(value))
     }
     pub(crate) fn bool(self, value: bool) -> Self {
         self.push(Value::Bool(value))
@@ -270,6 +275,9 @@ impl<'r, D: Driver> Columns<'r, D> {
     }
     pub(crate) fn i64(&self, column: &str) -> Result<i64> {
         D::get_i64(self.row, column).map_err(database_error)
+    }
+    pub(crate) fn opt_i64(&self, column: &str) -> Result<Option<i64>> {
+        D::get_opt_i64(self.row, column).map_err(database_error)
     }
     pub(crate) fn bool(&self, column: &str) -> Result<bool> {
         D::get_bool(self.row, column).map_err(database_error)

@@ -2,7 +2,9 @@
 //! rule, lost connections `Unavailable`, the rest `Internal`. Never copies parameter values
 //! (personal data) into the text: only codes, constraint, table and column names.
 
-use seam_core::{Error, attributes::ATTRIBUTE_KEY_TAKEN, ports::IDENTITY_TAKEN};
+use seam_core::{
+    Error, attributes::ATTRIBUTE_KEY_TAKEN, ports::IDENTITY_TAKEN, tracking::EVENT_MESSAGE_ID_TAKEN,
+};
 
 /// Unique rules and the name callers see: (PostgreSQL constraint, SQLite column list, name).
 const UNIQUE_RULES: &[(&str, &str, &str)] = &[
@@ -22,6 +24,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "attribute_definitions_pkey",
         "attribute_definitions.workspace_id, attribute_definitions.key",
         ATTRIBUTE_KEY_TAKEN,
+    ),
+    (
+        "events_message_id_key",
+        "events.workspace_id, events.message_id",
+        EVENT_MESSAGE_ID_TAKEN,
     ),
     (
         "api_tokens_token_hash_key",

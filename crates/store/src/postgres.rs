@@ -80,6 +80,7 @@ impl Driver for PostgresDriver {
             Value::Time(time) => query.bind(time),
             Value::I32(number) => query.bind(number),
             Value::I64(number) => query.bind(number),
+            Value::OptI64(number) => query.bind(number),
             Value::Bool(flag) => query.bind(flag),
             Value::Json(json) => query.bind(Json(json)),
             Value::Labels(labels) => query.bind(labels),
@@ -108,6 +109,9 @@ impl Driver for PostgresDriver {
         row.try_get(column)
     }
     fn get_i64(row: &PgRow, column: &str) -> sqlx::Result<i64> {
+        row.try_get(column)
+    }
+    fn get_opt_i64(row: &PgRow, column: &str) -> sqlx::Result<Option<i64>> {
         row.try_get(column)
     }
     fn get_bool(row: &PgRow, column: &str) -> sqlx::Result<bool> {

@@ -126,6 +126,7 @@ impl Driver for SqliteDriver {
             Value::Time(time) => query.bind(time.map(format_time)),
             Value::I32(number) => query.bind(number),
             Value::I64(number) => query.bind(number),
+            Value::OptI64(number) => query.bind(number),
             Value::Bool(flag) => query.bind(flag),
             Value::Json(json) => query.bind(json.to_string()),
             Value::Labels(labels) => query.bind(serde_json::Value::from(labels).to_string()),
@@ -158,6 +159,9 @@ impl Driver for SqliteDriver {
         row.try_get(column)
     }
     fn get_i64(row: &SqliteRow, column: &str) -> sqlx::Result<i64> {
+        row.try_get(column)
+    }
+    fn get_opt_i64(row: &SqliteRow, column: &str) -> sqlx::Result<Option<i64>> {
         row.try_get(column)
     }
     fn get_bool(row: &SqliteRow, column: &str) -> sqlx::Result<bool> {

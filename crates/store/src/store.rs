@@ -10,6 +10,7 @@ use seam_core::{
     attributes::AttributeDefinition,
     auth::{ApiToken, Session},
     channel::{Channel, ChannelKind},
+    commerce::CustomerOrders,
     consent::Consent,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
@@ -25,6 +26,8 @@ use seam_core::{
     outbox::OutboxEvent,
     ports::{Store, Tx},
     resolution::ResolutionEntry,
+    stats::CustomerStats,
+    timeline::{TimelineFilter, TimelineItem},
     user::User,
     workspace::{IdentityRules, Workspace},
 };
@@ -35,8 +38,8 @@ use crate::{
     driver::{Driver, Sql},
     error::database_error,
     tables::{
-        channels, conversations, customers, duplicates, jobs, merges, messages, outbox, profile,
-        users, workspaces,
+        channels, commerce, conversations, customers, duplicates, events, jobs, merges, messages,
+        outbox, profile, stats, users, workspaces,
     },
     tx::SqlTx,
 };
@@ -307,6 +310,49 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()> {
         outbox::delete::<D>(&mut *self.write().await?, ids).await
+    }
+
+    async fn customer_timeline(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        filter: &TimelineFilter,
+        cursor: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<TimelineItem>> {
+        events::timeline::<D>(
+            &mut *self.read().await?,
+            workspace_id,
+            customer_id,
+            filter,
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    async fn customer_orders(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerOrders> {
+        let mut conn = self.read().await?;
+        Ok(CustomerOrders {
+            orders: commerce::orders_of::<D>(workspace_id, customer_id)
+                .all(&mut conn)
+                .await?,
+            returns: commerce::returns_of::<D>(workspace_id, customer_id)
+                .all(&mut conn)
+                .await?,
+        })
+    }
+
+    async fn get_customer_stats(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<CustomerStats> {
+        stats::get::<D>(&mut *self.read().await?, workspace_id, customer_id).await
     }
 
     async fn resolution_log_of_customer(

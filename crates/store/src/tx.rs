@@ -12,6 +12,7 @@ use seam_core::{
     Result, Timestamp,
     attributes::AttributeDefinition,
     channel::{Channel, ChannelKind},
+    commerce::{Order, Return},
     consent::Consent,
     conversation::Conversation,
     customer::{Customer, CustomerIdentity},
@@ -36,8 +37,8 @@ use tokio::sync::Notify;
 use crate::{
     driver::{Driver, Select, Sql},
     tables::{
-        channels, conversations, customers, jobs, merges, messages, outbox, profile, users,
-        workspaces,
+        channels, commerce, conversations, customers, events, jobs, merges, messages, outbox,
+        profile, stats, users, workspaces,
     },
 };
 
@@ -336,6 +337,79 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.defer(jobs::insert(job, chrono::Utc::now())).await
     }
 
+    async fn find_events_by_message_ids(
+        &mut self,
+        workspace_id: WorkspaceId,
+        message_ids: &[String],
+    ) -> Result<Vec<Event>> {
+        match events::find_by_message_ids(workspace_id, message_ids) {
+            Some(select) => self.all(select).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn insert_events(&mut self, list: &[Event]) -> Result<()> {
+        match events::insert_all(list) {
+            Some(insert) => self.execute(insert).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
+    async fn get_order(
+        &mut self,
+        workspace_id: WorkspaceId,
+        order_id: &str,
+    ) -> Result<Option<Order>> {
+        self.optional(commerce::get_order(workspace_id, order_id))
+            .await
+    }
+
+    async fn save_order(&mut self, order: &Order) -> Result<()> {
+        self.defer(commerce::save_order(order)).await
+    }
+
+    async fn get_return(
+        &mut self,
+        workspace_id: WorkspaceId,
+        return_id: &str,
+    ) -> Result<Option<Return>> {
+        self.optional(commerce::get_return(workspace_id, return_id))
+            .await
+    }
+
+    async fn save_return(&mut self, record: &Return) -> Result<()> {
+        self.defer(commerce::save_return(record)).await
+    }
+
+    async fn record_customer_activity(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        first: Timestamp,
+        last: Timestamp,
+        channel_id: Option<ChannelId>,
+    ) -> Result<()> {
+        let now = chrono::Utc::now();
+        self.defer(stats::widen_seen(
+            workspace_id,
+            customer_id,
+            first,
+            last,
+            now,
+        ))
+        .await?;
+        if let Some(channel_id) = channel_id {
+            self.defer(stats::use_channel(
+                workspace_id,
+                customer_id,
+                channel_id,
+                last,
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn identities_of_customers(
         &mut self,
         workspace_id: WorkspaceId,
@@ -448,6 +522,42 @@ impl<D: Driver> Tx for SqlTx<D> {
     ) -> Result<Vec<MessageId>> {
         self.all(merges::message_ids(workspace_id, conversation_id))
             .await
+    }
+
+    async fn order_and_return_ids_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let orders = self
+            .all(merges::keyed_ids(
+                "orders",
+                "order_id",
+                workspace_id,
+                customer_id,
+            ))
+            .await?;
+        let returns = self
+            .all(merges::keyed_ids(
+                "returns",
+                "return_id",
+                workspace_id,
+                customer_id,
+            ))
+            .await?;
+        Ok((orders, returns))
+    }
+
+    async fn move_orders_and_returns(
+        &mut self,
+        workspace_id: WorkspaceId,
+        order_ids: &[String],
+        return_ids: &[String],
+        to: CustomerId,
+    ) -> Result<()> {
+        let orders = merges::move_keyed("orders", "order_id", workspace_id, order_ids, to);
+        let returns = merges::move_keyed("returns", "return_id", workspace_id, return_ids, to);
+        self.execute_each(orders.into_iter().chain(returns)).await
     }
 
     async fn consent_kinds_of_customer(

@@ -18,6 +18,7 @@ use seam_core::{
     attributes::{ATTRIBUTE_KEY_TAKEN, AttributeDefinition},
     auth::{ApiToken, Session},
     channel::{Channel, ChannelKind},
+    commerce::CustomerOrders,
     consent::Consent,
     conversation::{Conversation, ConversationFilter, Page},
     cursor::Cursor,
@@ -31,6 +32,8 @@ use seam_core::{
     ports::{Bus, Store, Subscription, Tx},
     realtime::RealtimeEvent,
     resolution::ResolutionEntry,
+    stats::CustomerStats,
+    timeline::{TimelineFilter, TimelineItem},
     user::{Role, User},
     workspace::{IdentityRules, Workspace},
 };
@@ -222,6 +225,22 @@ impl Store for FakeStore {
         absent()
     }
     async fn delete_outbox(&self, _: &[OutboxId]) -> Result<()> {
+        absent()
+    }
+    async fn customer_timeline(
+        &self,
+        _: WorkspaceId,
+        _: CustomerId,
+        _: &TimelineFilter,
+        _: Option<&Cursor>,
+        _: u32,
+    ) -> Result<Page<TimelineItem>> {
+        absent()
+    }
+    async fn customer_orders(&self, _: WorkspaceId, _: CustomerId) -> Result<CustomerOrders> {
+        absent()
+    }
+    async fn get_customer_stats(&self, _: WorkspaceId, _: CustomerId) -> Result<CustomerStats> {
         absent()
     }
 

@@ -284,25 +284,90 @@ pub(crate) fn event_ids<D: Driver>(
         .select(|row| Ok(EventId(row.uuid("id")?)))
 }
 
-/// Every table that holds a customer's records, moved from `from` to `to`. A table added
-/// later that belongs to customers joins this list.
+/// Every table that holds a customer's records, moved from `from` to `to`, and the stored
+/// computed fields of `from` folded into those of `to` (seen times widened, channels used
+/// joined, CSAT sums added). A table added later that belongs to customers joins this list.
 pub(crate) fn reassign<D: Driver>(
     workspace_id: WorkspaceId,
     from: CustomerId,
     to: CustomerId,
 ) -> Vec<Sql<D>> {
-    const TABLES: [&str; 4] = ["identities", "conversations", "messages", "events"];
+    const TABLES: [&str; 6] = [
+        "identities",
+        "conversations",
+        "messages",
+        "events",
+        "orders",
+        "returns",
+    ];
+    const FOLD_STATS: &str = "INSERT INTO customer_stats
+            (workspace_id, customer_id, first_seen_at, last_seen_at, csat_total, csat_count,
+            updated_at)
+        SELECT workspace_id, $3, first_seen_at, last_seen_at, csat_total, csat_count, updated_at
+        FROM customer_stats WHERE workspace_id = $1 AND customer_id = $2
+        ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
+            first_seen_at = CASE WHEN excluded.first_seen_at < customer_stats.first_seen_at
+                THEN excluded.first_seen_at ELSE customer_stats.first_seen_at END,
+            last_seen_at = CASE WHEN excluded.last_seen_at > customer_stats.last_seen_at
+                THEN excluded.last_seen_at ELSE customer_stats.last_seen_at END,
+            csat_total = customer_stats.csat_total + excluded.csat_total,
+            csat_count = customer_stats.csat_count + excluded.csat_count";
+    const FOLD_CHANNELS: &str = "INSERT INTO customer_channels
+            (workspace_id, customer_id, channel_id, first_at, last_at)
+        SELECT workspace_id, $3, channel_id, first_at, last_at
+        FROM customer_channels WHERE workspace_id = $1 AND customer_id = $2
+        ON CONFLICT (workspace_id, customer_id, channel_id) DO UPDATE SET
+            first_at = CASE WHEN excluded.first_at < customer_channels.first_at
+                THEN excluded.first_at ELSE customer_channels.first_at END,
+            last_at = CASE WHEN excluded.last_at > customer_channels.last_at
+                THEN excluded.last_at ELSE customer_channels.last_at END";
+    let scoped = |sql: Sql<D>| sql.uuid(workspace_id.0).uuid(from.0).uuid(to.0);
     TABLES
         .iter()
         .map(|table| {
-            Sql::<D>::assembled(format!(
+            scoped(Sql::<D>::assembled(format!(
                 "UPDATE {table} SET customer_id = $3 WHERE workspace_id = $1 AND customer_id = $2"
+            )))
+        })
+        .chain([
+            scoped(Sql::new(FOLD_STATS)),
+            scoped(Sql::new(FOLD_CHANNELS)),
+        ])
+        .collect()
+}
+
+/// Orders (`table` = `orders`, key `order_id`) or returns back to `to`.
+pub(crate) fn move_keyed<D: Driver>(
+    table: &'static str,
+    key: &'static str,
+    workspace_id: WorkspaceId,
+    ids: &[String],
+    to: CustomerId,
+) -> Vec<Sql<D>> {
+    ids.iter()
+        .map(|id| {
+            Sql::<D>::assembled(format!(
+                "UPDATE {table} SET customer_id = $3 WHERE workspace_id = $1 AND {key} = $2"
             ))
             .uuid(workspace_id.0)
-            .uuid(from.0)
+            .text(id)
             .uuid(to.0)
         })
         .collect()
+}
+
+pub(crate) fn keyed_ids<D: Driver>(
+    table: &'static str,
+    key: &'static str,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+) -> Select<D, String> {
+    Sql::<D>::assembled(format!(
+        "SELECT {key} AS key FROM {table} WHERE workspace_id = $1 AND customer_id = $2 ORDER BY {key}"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(customer_id.0)
+    .select(|row| row.text("key"))
 }
 
 pub(crate) fn move_identities<D: Driver>(

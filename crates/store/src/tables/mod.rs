@@ -3,14 +3,17 @@
 //! a transaction or decides anything.
 
 pub(crate) mod channels;
+pub(crate) mod commerce;
 pub(crate) mod conversations;
 pub(crate) mod customers;
 pub(crate) mod duplicates;
+pub(crate) mod events;
 pub(crate) mod jobs;
 pub(crate) mod merges;
 pub(crate) mod messages;
 pub(crate) mod outbox;
 pub(crate) mod profile;
+pub(crate) mod stats;
 pub(crate) mod users;
 pub(crate) mod workspaces;
 

@@ -80,8 +80,9 @@ pub(crate) async fn delete<D: Driver>(conn: &mut Conn<D>, ids: &[OutboxId]) -> R
 
 pub(crate) fn insert_event<D: Driver>(event: &Event) -> Sql<D> {
     Sql::<D>::new(
-        "INSERT INTO events (id, workspace_id, customer_id, name, properties, occurred_at, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO events (id, workspace_id, customer_id, name, properties, occurred_at, created_at,
+            message_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .uuid(event.id.0)
     .uuid(event.workspace_id.0)
@@ -90,4 +91,5 @@ pub(crate) fn insert_event<D: Driver>(event: &Event) -> Sql<D> {
     .json(&event.properties)
     .time(event.occurred_at)
     .time(event.created_at)
+    .opt_text(event.message_id.as_deref())
 }

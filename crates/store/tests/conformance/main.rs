@@ -18,6 +18,8 @@ mod regroup;
 mod resolution;
 mod resolution_properties;
 mod search;
+mod timeline;
+mod tracking;
 mod transactions;
 
 /// Generates, for each named test function, a `sqlite::name` and a `postgres::name` test.
