@@ -10,11 +10,13 @@ mod customers;
 mod error;
 mod extract;
 mod health;
+mod import;
 mod inbound;
 mod messages;
 mod observe;
 mod openapi;
 mod page;
+mod privacy;
 mod realtime;
 
 use std::{sync::Arc, time::Duration};
@@ -72,6 +74,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(customers::router())
+        .merge(import::router())
+        .merge(privacy::router())
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())

@@ -11,7 +11,7 @@ use utoipa::{
 
 use crate::{
     ApiState, auth, authenticate::SESSION_COOKIE, channels, conversations, customers, health,
-    inbound, messages, realtime,
+    import, inbound, messages, privacy, realtime,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +23,7 @@ use crate::{
         conversations::list, conversations::read, conversations::update,
         messages::list, messages::send,
         customers::search, customers::read,
+        import::import_customers, privacy::export, privacy::erase,
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,

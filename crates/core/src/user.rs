@@ -50,6 +50,10 @@ pub enum Permission {
     ManageChannels,
     ManageUsers,
     CreateApiTokens,
+    /// Bulk import of customers.
+    ImportCustomers,
+    /// Export and erasure of everything held on a customer.
+    ManageCustomerData,
 }
 
 impl Role {
@@ -61,7 +65,10 @@ impl Role {
             | Permission::ReadCustomers
             | Permission::ReadChannels
             | Permission::CreateApiTokens => true,
-            Permission::ManageChannels | Permission::ManageUsers => self >= Role::Admin,
+            Permission::ManageChannels
+            | Permission::ManageUsers
+            | Permission::ImportCustomers
+            | Permission::ManageCustomerData => self >= Role::Admin,
         }
     }
 }

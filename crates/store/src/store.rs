@@ -17,6 +17,7 @@ use seam_core::{
     message::Message,
     outbox::OutboxEvent,
     ports::{Store, Tx},
+    privacy::{AuditEntry, CustomerExport},
     user::User,
     workspace::Workspace,
 };
@@ -26,7 +27,9 @@ use tokio::sync::Notify;
 use crate::{
     driver::{Driver, Sql},
     error::database_error,
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, conversations, customers, jobs, messages, outbox, privacy, users, workspaces,
+    },
     tx::SqlTx,
 };
 
@@ -296,5 +299,19 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()> {
         outbox::delete::<D>(&mut *self.write().await?, ids).await
+    }
+
+    async fn export_customer(
+        &self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerExport>> {
+        privacy::export::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn list_audit_entries(&self, workspace_id: WorkspaceId) -> Result<Vec<AuditEntry>> {
+        privacy::list_audit::<D>(workspace_id)
+            .all(&mut *self.read().await?)
+            .await
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use seam_core::{
-    Result,
+    Result, Timestamp,
     channel::Channel,
     conversation::Conversation,
     customer::{Customer, CustomerIdentity},
@@ -20,6 +20,7 @@ use seam_core::{
     message::Message,
     outbox::OutboxEvent,
     ports::Tx,
+    privacy::AuditEntry,
     user::User,
     workspace::Workspace,
 };
@@ -28,7 +29,9 @@ use tokio::sync::Notify;
 
 use crate::{
     driver::{Driver, Select, Sql},
-    tables::{channels, conversations, customers, jobs, messages, outbox, users, workspaces},
+    tables::{
+        channels, conversations, customers, jobs, messages, outbox, privacy, users, workspaces,
+    },
 };
 
 pub(crate) struct SqlTx<D: Driver> {
@@ -307,5 +310,28 @@ impl<D: Driver> Tx for SqlTx<D> {
         // With a taken dedupe key nothing is inserted and the wake-up is merely early.
         self.enqueued_job = true;
         self.defer(jobs::insert(job, chrono::Utc::now())).await
+    }
+
+    async fn erase_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+        erased_text: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let changed = self
+            .execute(privacy::erase_profile(workspace_id, id, now))
+            .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        for step in privacy::erase_steps::<D>(workspace_id, id, erased_text, now) {
+            self.execute(step).await?;
+        }
+        Ok(true)
+    }
+
+    async fn insert_audit_entry(&mut self, entry: &AuditEntry) -> Result<()> {
+        self.defer(privacy::insert_audit(entry)).await
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod customers;
 pub(crate) mod jobs;
 pub(crate) mod messages;
 pub(crate) mod outbox;
+pub(crate) mod privacy;
 pub(crate) mod users;
 pub(crate) mod workspaces;
 
