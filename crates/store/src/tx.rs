@@ -319,10 +319,13 @@ impl<D: Driver> Tx for SqlTx<D> {
         erased_text: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let changed = self
-            .execute(privacy::erase_profile(workspace_id, id, now))
-            .await?;
-        if changed == 0 {
+        // Asked rather than read off the update's row count, which on SQLite would include a
+        // stale count when the update travels with `BEGIN`.
+        if self
+            .optional(customers::get(workspace_id, id))
+            .await?
+            .is_none()
+        {
             return Ok(false);
         }
         for step in privacy::erase_steps::<D>(workspace_id, id, erased_text, now) {

@@ -75,23 +75,8 @@ pub(crate) async fn export<D: Driver>(
     }))
 }
 
-/// The profile step, run first: clears the name and tells whether the customer exists.
-pub(crate) fn erase_profile<D: Driver>(
-    workspace_id: WorkspaceId,
-    id: CustomerId,
-    now: Timestamp,
-) -> Sql<D> {
-    // The row stays, an anonymous shell, so that counts and conversation metrics survive.
-    Sql::<D>::new(
-        "UPDATE customers SET name = NULL, updated_at = $3 WHERE workspace_id = $1 AND id = $2",
-    )
-    .uuid(workspace_id.0)
-    .uuid(id.0)
-    .time(now)
-}
-
-/// The rest of the erasure, table by table. A table added later that can hold personal data
-/// about a customer adds its step here.
+/// The erasure of one customer, table by table. A table added later that can hold personal
+/// data about a customer adds its step here.
 pub(crate) fn erase_steps<D: Driver>(
     workspace_id: WorkspaceId,
     id: CustomerId,
@@ -100,6 +85,14 @@ pub(crate) fn erase_steps<D: Driver>(
 ) -> Vec<Sql<D>> {
     let mentions = format!("%{}%", id.0);
     vec![
+        // customers: the row stays, an anonymous shell, so that counts and conversation
+        // metrics survive; the name goes.
+        Sql::<D>::new(
+            "UPDATE customers SET name = NULL, updated_at = $3 WHERE workspace_id = $1 AND id = $2",
+        )
+        .uuid(workspace_id.0)
+        .uuid(id.0)
+        .time(now),
         // identities: deleted, so the addresses resolve to nobody and a later message from
         // one of them makes a new customer.
         Sql::<D>::new("DELETE FROM identities WHERE workspace_id = $1 AND customer_id = $2")
