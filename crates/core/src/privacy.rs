@@ -121,7 +121,10 @@ pub async fn erase(
     now: Timestamp,
 ) -> Result<()> {
     let mut tx = store.begin().await?;
-    if !tx.erase_customer(workspace_id, id, ERASED_TEXT, now).await? {
+    if !tx
+        .erase_customer(workspace_id, id, ERASED_TEXT, now)
+        .await?
+    {
         tx.rollback().await?;
         return Err(Error::NotFound);
     }

@@ -53,8 +53,7 @@ pub fn import_format(path: &Path, given: Option<&str>) -> anyhow::Result<ImportF
 
 /// Reads and parses the whole file; fails when the file as a whole cannot be used.
 pub fn read_import_file(path: &Path, format: ImportFormat) -> anyhow::Result<ParsedFile> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     import::parse_file(format, &bytes).map_err(|error| match error {
         seam_core::Error::Invalid { reason, .. } => {
             anyhow::anyhow!("{} cannot be imported: the file {reason}", path.display())
@@ -132,7 +131,9 @@ pub async fn export_customer(
     let export = privacy::export(store, workspace.id, customer_id(id)?)
         .await
         .map_err(|error| match error {
-            seam_core::Error::NotFound => anyhow::anyhow!("no such customer in {:?}", workspace.name),
+            seam_core::Error::NotFound => {
+                anyhow::anyhow!("no such customer in {:?}", workspace.name)
+            }
             other => anyhow::anyhow!("exporting: {other}"),
         })?;
     println!("{}", serde_json::to_string_pretty(&export)?);
@@ -146,12 +147,18 @@ pub async fn erase_customer(
     id: &str,
 ) -> anyhow::Result<()> {
     let id = customer_id(id)?;
-    privacy::erase(store, workspace.id, id, AuditActor::Operator, chrono::Utc::now())
-        .await
-        .map_err(|error| match error {
-            seam_core::Error::NotFound => anyhow::anyhow!("no such customer in {:?}", workspace.name),
-            other => anyhow::anyhow!("erasing: {other}"),
-        })?;
+    privacy::erase(
+        store,
+        workspace.id,
+        id,
+        AuditActor::Operator,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|error| match error {
+        seam_core::Error::NotFound => anyhow::anyhow!("no such customer in {:?}", workspace.name),
+        other => anyhow::anyhow!("erasing: {other}"),
+    })?;
     println!("erased {id}");
     Ok(())
 }

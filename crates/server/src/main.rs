@@ -184,8 +184,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = database.store.as_ref();
             let workspace = customer_data::pick_workspace(store, workspace.as_deref()).await?;
             let outcome =
-                customer_data::import_customers(store, &workspace, parsed, report.as_deref())
-                    .await;
+                customer_data::import_customers(store, &workspace, parsed, report.as_deref()).await;
             database.close().await;
             outcome.map(drop)
         }

@@ -232,6 +232,9 @@ async fn the_bulk_import_endpoint_answers_the_same_report_as_the_command_line(ba
     assert_eq!(again.json["unchanged"], 1, "{again:?}");
     assert_eq!(again.json["created"], 0);
     unknown_column.assert_error(422);
-    assert!(unknown_column.error_message().contains("plan"), "{unknown_column:?}");
+    assert!(
+        unknown_column.error_message().contains("plan"),
+        "{unknown_column:?}"
+    );
     assert_eq!(owner.customers().await.len(), 1);
 }

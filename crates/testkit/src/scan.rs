@@ -41,11 +41,10 @@ async fn sqlite_cells(url: &str) -> anyhow::Result<Vec<(String, String)>> {
     .await?;
     let mut cells = Vec::new();
     for table in tables {
-        let columns: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
-                .bind(&table)
-                .fetch_all(&mut conn)
-                .await?;
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+            .bind(&table)
+            .fetch_all(&mut conn)
+            .await?;
         for column in columns {
             // As bytes: some columns (the migrations' checksums) are not UTF-8.
             let sql = format!(

@@ -221,7 +221,11 @@ impl Store for FakeStore {
 
     // Import and privacy.
     /// The fake holds no customers: every export is of an unknown customer.
-    async fn export_customer(&self, _: WorkspaceId, _: CustomerId) -> Result<Option<CustomerExport>> {
+    async fn export_customer(
+        &self,
+        _: WorkspaceId,
+        _: CustomerId,
+    ) -> Result<Option<CustomerExport>> {
         Ok(None)
     }
     async fn list_audit_entries(&self, _: WorkspaceId) -> Result<Vec<AuditEntry>> {

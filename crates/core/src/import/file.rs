@@ -127,9 +127,7 @@ fn parse_csv(bytes: &[u8]) -> Result<ParsedFile> {
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
-                let line = error
-                    .position()
-                    .map_or(line, |position| position.line());
+                let line = error.position().map_or(line, |position| position.line());
                 if matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
                     parsed.rejected.push(RejectedRow {
                         line,
@@ -321,8 +319,11 @@ mod tests {
 
     #[test]
     fn a_csv_row_with_too_many_fields_is_reported_by_line() {
-        let parsed =
-            parse_file(ImportFormat::Csv, b"name,email\nAli,a@x.io\nBo,b@x.io,extra\n").unwrap();
+        let parsed = parse_file(
+            ImportFormat::Csv,
+            b"name,email\nAli,a@x.io\nBo,b@x.io,extra\n",
+        )
+        .unwrap();
         assert_eq!(parsed.rows.len(), 1);
         assert_eq!(parsed.rejected[0].line, 3);
     }
@@ -346,6 +347,12 @@ mod tests {
 
     #[test]
     fn an_unknown_ndjson_key_refuses_the_whole_file() {
-        assert!(parse_file(ImportFormat::Ndjson, b"{\"name\":\"A\",\"plan\":\"gold\"}\n").is_err());
+        assert!(
+            parse_file(
+                ImportFormat::Ndjson,
+                b"{\"name\":\"A\",\"plan\":\"gold\"}\n"
+            )
+            .is_err()
+        );
     }
 }

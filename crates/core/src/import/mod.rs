@@ -115,7 +115,11 @@ fn validate(workspace: &Workspace, row: &ImportRow) -> std::result::Result<Valid
     {
         return Err(reject("name", "is longer than 200 characters"));
     }
-    if row.name.as_ref().is_some_and(|name| name.chars().any(char::is_control)) {
+    if row
+        .name
+        .as_ref()
+        .is_some_and(|name| name.chars().any(char::is_control))
+    {
         return Err(reject("name", "has a control character"));
     }
     let raw = |kind: IdentityKind, field: &str, value: &String| RawIdentity {
@@ -185,7 +189,9 @@ async fn write_batch(
     }
     if !failed {
         tx.commit().await?;
-        outcomes.into_iter().for_each(|outcome| count(report, outcome));
+        outcomes
+            .into_iter()
+            .for_each(|outcome| count(report, outcome));
         return Ok(());
     }
     tx.rollback().await?;

@@ -107,10 +107,12 @@ pub(crate) fn erase_steps<D: Driver>(
         .uuid(id.0)
         .text(erased_text),
         // events: the name of what happened stays, its properties go.
-        Sql::<D>::new("UPDATE events SET properties = $3 WHERE workspace_id = $1 AND customer_id = $2")
-            .uuid(workspace_id.0)
-            .uuid(id.0)
-            .json_owned(serde_json::json!({})),
+        Sql::<D>::new(
+            "UPDATE events SET properties = $3 WHERE workspace_id = $1 AND customer_id = $2",
+        )
+        .uuid(workspace_id.0)
+        .uuid(id.0)
+        .json_owned(serde_json::json!({})),
         // jobs that deliver one of the customer's messages: buried before they run.
         Sql::<D>::new(
             "UPDATE jobs SET status = 'dead', last_error = 'customer erased', lease_until = NULL,
@@ -136,9 +138,11 @@ pub(crate) fn erase_steps<D: Driver>(
         .json_owned(serde_json::json!({ "erased": true }))
         .time(now),
         // outbox: pending pushes about the customer are dropped, not relayed.
-        Sql::<D>::new("DELETE FROM outbox WHERE workspace_id = $1 AND CAST(payload AS TEXT) LIKE $2")
-            .uuid(workspace_id.0)
-            .text(&mentions),
+        Sql::<D>::new(
+            "DELETE FROM outbox WHERE workspace_id = $1 AND CAST(payload AS TEXT) LIKE $2",
+        )
+        .uuid(workspace_id.0)
+        .text(&mentions),
     ]
 }
 

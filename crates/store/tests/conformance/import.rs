@@ -97,9 +97,21 @@ async fn an_import_of_several_batches_lands_every_valid_row_and_reports_each_bad
         progress,
         vec![BATCH_ROWS as u64, BATCH_ROWS as u64 * 2, total as u64]
     );
-    assert!(holder(store, &acme.workspace, "customer11@example.com").await.is_some());
-    assert!(holder(store, &acme.workspace, "customer2006@example.com").await.is_some());
-    assert!(holder(store, &acme.workspace, "customer2007@example.com").await.is_none());
+    assert!(
+        holder(store, &acme.workspace, "customer11@example.com")
+            .await
+            .is_some()
+    );
+    assert!(
+        holder(store, &acme.workspace, "customer2006@example.com")
+            .await
+            .is_some()
+    );
+    assert!(
+        holder(store, &acme.workspace, "customer2007@example.com")
+            .await
+            .is_none()
+    );
 }
 
 async fn re_running_the_same_rows_creates_nothing_and_reports_them_unchanged(
@@ -108,15 +120,26 @@ async fn re_running_the_same_rows_creates_nothing_and_reports_them_unchanged(
     let store = harness.store();
     let acme = tenant(store, "Acme", Continuity::Customer).await;
     let rows = vec![
-        row(2, "Layla Ahmadi", "layla@example.com", Some("+1 650 253 0000")),
+        row(
+            2,
+            "Layla Ahmadi",
+            "layla@example.com",
+            Some("+1 650 253 0000"),
+        ),
         ImportRow {
             external_id: Some("crm-7".into()),
             ..row(3, "Omid Karimi", "omid@example.com", None)
         },
     ];
-    let first = import_rows(store, acme.workspace.id, file(rows.clone()), now(), &mut |_| {})
-        .await
-        .unwrap();
+    let first = import_rows(
+        store,
+        acme.workspace.id,
+        file(rows.clone()),
+        now(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     let layla = holder(store, &acme.workspace, "layla@example.com").await;
 
     let again = import_rows(store, acme.workspace.id, file(rows), now(), &mut |_| {})
@@ -126,7 +149,10 @@ async fn re_running_the_same_rows_creates_nothing_and_reports_them_unchanged(
     assert_eq!((first.created, first.updated, first.unchanged), (2, 0, 0));
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
     assert!(again.rejected.is_empty());
-    assert_eq!(holder(store, &acme.workspace, "layla@example.com").await, layla);
+    assert_eq!(
+        holder(store, &acme.workspace, "layla@example.com").await,
+        layla
+    );
     let page = store
         .search_customers(acme.workspace.id, None, None, 10)
         .await
@@ -168,7 +194,10 @@ async fn a_row_that_adds_an_address_or_a_missing_name_to_a_known_customer_counts
     .await
     .unwrap();
 
-    assert_eq!((report.created, report.updated, report.unchanged), (0, 2, 0));
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 2, 0)
+    );
     let sara = store
         .search_customers(acme.workspace.id, Some("sara@"), None, 10)
         .await

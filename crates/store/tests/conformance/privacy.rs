@@ -28,7 +28,14 @@ async fn an_export_holds_the_profile_identities_conversations_with_messages_and_
     let acme = tenant(store, "Acme", Continuity::Customer).await;
     let at = now();
     let first = receive(store, &acme.channel, "m1", "layla@example.com", at).await;
-    receive(store, &acme.channel, "m2", "layla@example.com", at + seconds(1)).await;
+    receive(
+        store,
+        &acme.channel,
+        "m2",
+        "layla@example.com",
+        at + seconds(1),
+    )
+    .await;
     let mut tx = store.begin().await.unwrap();
     tx.insert_event(&Event {
         id: EventId::new(),
@@ -79,7 +86,13 @@ async fn a_customer_of_another_workspace_cannot_be_exported_or_erased(harness: &
 
     assert!(matches!(exported, Err(Error::NotFound)));
     assert!(matches!(erased, Err(Error::NotFound)), "{erased:?}");
-    assert!(store.list_audit_entries(globex.workspace.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_audit_entries(globex.workspace.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let profile = store
         .get_customer_profile(acme.workspace.id, layla.customer_id)
         .await
@@ -185,14 +198,18 @@ async fn erasure_scrubs_pending_deliveries_about_the_customer(harness: &mut Harn
     let outbox = store.fetch_outbox(100).await.unwrap();
     let mentions = outbox
         .iter()
-        .filter(|row| row.payload.to_string().contains(&layla.customer_id.to_string()))
+        .filter(|row| {
+            row.payload
+                .to_string()
+                .contains(&layla.customer_id.to_string())
+        })
         .count();
     assert_eq!(mentions, 0);
-    assert!(
-        outbox
-            .iter()
-            .any(|row| row.payload.to_string().contains(&omid.customer_id.to_string()))
-    );
+    assert!(outbox.iter().any(|row| {
+        row.payload
+            .to_string()
+            .contains(&omid.customer_id.to_string())
+    }));
 }
 
 async fn a_message_from_an_erased_address_makes_a_new_customer(harness: &mut Harness) {
