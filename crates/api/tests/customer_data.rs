@@ -2,6 +2,9 @@
 //! answers for bodies and ids they cannot take. What they store is tested on both databases
 //! in the store's conformance suite and end to end in the server's.
 
+// A test crate: an unwrap here is an assertion.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use axum::{body::Body, http::Request};
