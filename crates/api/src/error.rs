@@ -34,6 +34,8 @@ pub enum ApiError {
     InvalidQuery { reason: String },
     /// The body is not declared as `application/json`.
     UnsupportedMediaType,
+    /// An import body declared as neither `text/csv` nor `application/x-ndjson`.
+    UnsupportedImportType,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
     /// The request took longer than the configured timeout.
@@ -158,6 +160,12 @@ impl ApiError {
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as application/json".into(),
+                None,
+            ),
+            ApiError::UnsupportedImportType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the file as text/csv or application/x-ndjson".into(),
                 None,
             ),
             ApiError::PayloadTooLarge => (

@@ -12,12 +12,14 @@ mod duplicates;
 mod error;
 mod extract;
 mod health;
+mod import;
 mod inbound;
 mod merges;
 mod messages;
 mod observe;
 mod openapi;
 mod page;
+mod privacy;
 mod profile;
 mod realtime;
 mod regroup;
@@ -84,6 +86,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(profile::router())
         .merge(duplicates::router())
         .merge(attributes::router())
+        .merge(import::router())
+        .merge(privacy::router())
         .merge(channels::router())
         .merge(inbound::router())
         .merge(realtime::router())

@@ -11,7 +11,8 @@ use utoipa::{
 
 use crate::{
     ApiState, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations, customers,
-    duplicates, health, inbound, merges, messages, profile, realtime, regroup, timeline, tracking,
+    duplicates, health, import, inbound, merges, messages, privacy, profile, realtime, regroup,
+    timeline, tracking,
 };
 
 #[derive(OpenApi)]
@@ -29,6 +30,7 @@ use crate::{
         profile::update, profile::set_consent,
         duplicates::list, duplicates::dismiss,
         attributes::list, attributes::create,
+        import::import_customers, privacy::export, privacy::erase,
         channels::list, channels::create,
         inbound::receive,
         realtime::connect,

@@ -1,10 +1,12 @@
 //! `seam-bench`: a load driver for a running Seam. It posts inbound messages to the API
 //! channel from many concurrent clients, reports throughput and latency, checks the end state
 //! in the database, and measures the raw limit: the same rows written directly with sqlx in the
-//! same transaction pattern on the same database.
+//! same transaction pattern on the same database. `seam-bench import` measures the customer
+//! import instead (see `import`).
 
 mod corpus;
 mod driver;
+mod import;
 mod raw;
 mod verify;
 
@@ -54,6 +56,9 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("import") {
+        return import::run(&import::ImportOptions::parse_from(std::env::args().skip(1)));
+    }
     let options = Options::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let run = driver::run(&options).await?;

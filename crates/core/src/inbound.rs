@@ -258,6 +258,18 @@ pub async fn resolve_customer(
     name: Option<&str>,
     now: Timestamp,
 ) -> Result<CustomerId> {
+    resolve_customer_from(tx, workspace, identities, name, Source::Identify, now).await
+}
+
+/// [`resolve_customer`], recording `source` on the identities it attaches.
+pub async fn resolve_customer_from(
+    tx: &mut dyn Tx,
+    workspace: &Workspace,
+    identities: &[(Identity, bool)],
+    name: Option<&str>,
+    source: Source,
+    now: Timestamp,
+) -> Result<CustomerId> {
     let claims: Vec<Claim> = identities
         .iter()
         .map(|(identity, verified)| Claim {
@@ -266,7 +278,7 @@ pub async fn resolve_customer(
         })
         .collect();
     Ok(
-        resolution::resolve(tx, workspace, &claims, name, Source::Identify, now)
+        resolution::resolve(tx, workspace, &claims, name, source, now)
             .await?
             .customer_id,
     )

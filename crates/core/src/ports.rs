@@ -25,6 +25,7 @@ use crate::{
     merge::Merge,
     message::Message,
     outbox::OutboxEvent,
+    privacy::{AuditEntry, CustomerExport},
     realtime::RealtimeEvent,
     resolution::ResolutionEntry,
     stats::CustomerStats,
@@ -144,6 +145,17 @@ pub trait Store: Send + Sync {
     /// Oldest first.
     async fn fetch_outbox(&self, limit: u32) -> Result<Vec<OutboxEvent>>;
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()>;
+
+    // Import and privacy.
+    /// The customer with its identities, conversations and their messages, and events;
+    /// `None` when the workspace holds no such customer.
+    async fn export_customer(
+        &self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerExport>>;
+    /// The workspace's audit entries, oldest first.
+    async fn list_audit_entries(&self, workspace_id: WorkspaceId) -> Result<Vec<AuditEntry>>;
 
     // Events and timeline.
     /// Messages (by `created_at`) and events (by `occurred_at`) of the customer, newest first;
@@ -310,6 +322,21 @@ pub trait Tx: Send {
     async fn insert_outbox(&mut self, event: &OutboxEvent) -> Result<()>;
     /// Does nothing when a job with the same dedupe key exists.
     async fn insert_job(&mut self, job: &NewJob) -> Result<()>;
+
+    // Import and privacy.
+    /// Removes the customer's personal data, table by table, keeping the customer row as an
+    /// anonymous shell: name cleared, identities deleted, message texts set to `erased_text`
+    /// and their identity cleared, event properties emptied, pending outbox rows about the
+    /// customer deleted and job payloads about it scrubbed (pending ones buried). `false`
+    /// when the workspace holds no such customer.
+    async fn erase_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+        erased_text: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
+    async fn insert_audit_entry(&mut self, entry: &AuditEntry) -> Result<()>;
 
     // Events and timeline.
     /// The stored events carrying one of these `messageId`s.

@@ -60,6 +60,10 @@ pub enum Permission {
     CreateApiTokens,
     /// Identify customers and record their events (the tracking API).
     TrackEvents,
+    /// Bulk import of customers.
+    ImportCustomers,
+    /// Export and erasure of everything held on a customer.
+    ManageCustomerData,
 }
 
 impl Role {
@@ -77,7 +81,9 @@ impl Role {
             Permission::ManageChannels
             | Permission::ManageUsers
             | Permission::ManageWorkspace
-            | Permission::ManageAttributes => self >= Role::Admin,
+            | Permission::ManageAttributes
+            | Permission::ImportCustomers
+            | Permission::ManageCustomerData => self >= Role::Admin,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! process, and shuts them down in order. The only crate that knows every other crate.
 
 pub mod config;
+pub mod customer_data;
 pub mod demo;
 pub mod workers;
 

@@ -1,9 +1,12 @@
-//! The `seam` command line: `serve`, `demo`, `migrate` and `user create`.
+//! The `seam` command line: `serve`, `demo`, `migrate`, `user create`, `import customers` and
+//! `customer export|erase`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use seam_core::user::Role;
-use seam_server::{Config, ConfigArgs, demo, open_database, start};
+use std::path::PathBuf;
+
+use seam_server::{Config, ConfigArgs, customer_data, demo, open_database, start};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,6 +33,51 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export or erase everything Seam holds on a customer.
+    Customer {
+        #[command(subcommand)]
+        command: CustomerCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Import customers from a CSV (columns name, external_id, emails, phones; several values
+    /// separated by `;`) or NDJSON file. Re-running the same file creates nothing new.
+    Customers {
+        file: PathBuf,
+        /// csv or ndjson; guessed from the file's extension when absent.
+        #[arg(long)]
+        format: Option<String>,
+        /// The workspace's name; may be left out when there is only one.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Write the report (counts and rejected rows) here as JSON instead of listing the
+        /// rejected rows on stderr.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CustomerCommand {
+    /// Print everything held on a customer as one JSON document.
+    Export {
+        id: String,
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Erase a customer's personal data, keeping an anonymous shell; audited.
+    Erase {
+        id: String,
+        #[arg(long)]
+        workspace: Option<String>,
     },
 }
 
@@ -120,6 +168,43 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             database.close().await;
             println!("{}", user.id);
             Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Customers {
+                    file,
+                    format,
+                    workspace,
+                    report,
+                },
+        } => {
+            let format = customer_data::import_format(&file, format.as_deref())?;
+            let parsed = customer_data::read_import_file(&file, format)?;
+            let database = open_database(&config).await?;
+            let store = database.store.as_ref();
+            let workspace = customer_data::pick_workspace(store, workspace.as_deref()).await?;
+            let outcome =
+                customer_data::import_customers(store, &workspace, parsed, report.as_deref()).await;
+            database.close().await;
+            outcome.map(drop)
+        }
+        Command::Customer { command } => {
+            let database = open_database(&config).await?;
+            let store = database.store.as_ref();
+            let outcome = match command {
+                CustomerCommand::Export { id, workspace } => {
+                    let workspace =
+                        customer_data::pick_workspace(store, workspace.as_deref()).await?;
+                    customer_data::export_customer(store, &workspace, &id).await
+                }
+                CustomerCommand::Erase { id, workspace } => {
+                    let workspace =
+                        customer_data::pick_workspace(store, workspace.as_deref()).await?;
+                    customer_data::erase_customer(store, &workspace, &id).await
+                }
+            };
+            database.close().await;
+            outcome
         }
         Command::Serve => serve(config, false).await,
         Command::Demo => serve(config, true).await,

@@ -25,6 +25,7 @@ use seam_core::{
     message::Message,
     outbox::OutboxEvent,
     ports::{Store, Tx},
+    privacy::{AuditEntry, CustomerExport},
     resolution::ResolutionEntry,
     stats::CustomerStats,
     timeline::{TimelineFilter, TimelineItem},
@@ -39,7 +40,7 @@ use crate::{
     error::database_error,
     tables::{
         channels, commerce, conversations, customers, duplicates, events, jobs, merges, messages,
-        outbox, profile, stats, users, workspaces,
+        outbox, privacy, profile, stats, users, workspaces,
     },
     tx::SqlTx,
 };
@@ -310,6 +311,20 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn delete_outbox(&self, ids: &[OutboxId]) -> Result<()> {
         outbox::delete::<D>(&mut *self.write().await?, ids).await
+    }
+
+    async fn export_customer(
+        &self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+    ) -> Result<Option<CustomerExport>> {
+        privacy::export::<D>(&mut *self.read().await?, workspace_id, id).await
+    }
+
+    async fn list_audit_entries(&self, workspace_id: WorkspaceId) -> Result<Vec<AuditEntry>> {
+        privacy::list_audit::<D>(workspace_id)
+            .all(&mut *self.read().await?)
+            .await
     }
 
     async fn customer_timeline(

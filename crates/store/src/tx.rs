@@ -27,6 +27,7 @@ use seam_core::{
     message::Message,
     outbox::OutboxEvent,
     ports::Tx,
+    privacy::AuditEntry,
     resolution::ResolutionEntry,
     user::User,
     workspace::Workspace,
@@ -38,7 +39,7 @@ use crate::{
     driver::{Driver, Select, Sql},
     tables::{
         channels, commerce, conversations, customers, events, jobs, merges, messages, outbox,
-        profile, stats, users, workspaces,
+        privacy, profile, stats, users, workspaces,
     },
 };
 
@@ -335,6 +336,32 @@ impl<D: Driver> Tx for SqlTx<D> {
         // With a taken dedupe key nothing is inserted and the wake-up is merely early.
         self.enqueued_job = true;
         self.defer(jobs::insert(job, chrono::Utc::now())).await
+    }
+
+    async fn erase_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        id: CustomerId,
+        erased_text: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        // Asked rather than read off the update's row count, which on SQLite would include a
+        // stale count when the update travels with `BEGIN`.
+        if self
+            .optional(customers::get(workspace_id, id))
+            .await?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        for step in privacy::erase_steps::<D>(workspace_id, id, erased_text, now) {
+            self.execute(step).await?;
+        }
+        Ok(true)
+    }
+
+    async fn insert_audit_entry(&mut self, entry: &AuditEntry) -> Result<()> {
+        self.defer(privacy::insert_audit(entry)).await
     }
 
     async fn find_events_by_message_ids(

@@ -1,7 +1,11 @@
 //! Test-only helpers: fresh databases for tests, as URLs with guards that remove them again.
 //! Must not depend on `seam-store` (whose tests use this crate) and is never used outside tests.
 
+mod scan;
+
 use std::{path::PathBuf, str::FromStr};
+
+pub use scan::{Finding, find_values};
 
 use sqlx::{
     ConnectOptions, Connection,

@@ -30,6 +30,7 @@ use seam_core::{
     message::Message,
     outbox::OutboxEvent,
     ports::{Bus, Store, Subscription, Tx},
+    privacy::{AuditEntry, CustomerExport},
     realtime::RealtimeEvent,
     resolution::ResolutionEntry,
     stats::CustomerStats,
@@ -225,6 +226,19 @@ impl Store for FakeStore {
         absent()
     }
     async fn delete_outbox(&self, _: &[OutboxId]) -> Result<()> {
+        absent()
+    }
+
+    // Import and privacy.
+    /// The fake holds no customers: every export is of an unknown customer.
+    async fn export_customer(
+        &self,
+        _: WorkspaceId,
+        _: CustomerId,
+    ) -> Result<Option<CustomerExport>> {
+        Ok(None)
+    }
+    async fn list_audit_entries(&self, _: WorkspaceId) -> Result<Vec<AuditEntry>> {
         absent()
     }
     async fn customer_timeline(

@@ -243,3 +243,19 @@ pub(crate) async fn list<D: Driver>(
     });
     Ok(Page { items, next_cursor })
 }
+
+/// Every conversation of a customer, oldest first (export).
+pub(crate) fn of_customer<D: Driver>(
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+) -> Select<D, Conversation> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM conversations WHERE workspace_id = $1 AND customer_id = $2
+        ORDER BY created_at, id"
+    ))
+    .uuid(workspace_id.0)
+    .uuid(customer_id.0)
+    .select(read)
+}

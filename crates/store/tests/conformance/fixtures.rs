@@ -42,6 +42,11 @@ impl Harness {
         self.database.store.as_ref()
     }
 
+    /// The database's URL, for scanning it directly.
+    pub fn url(&self) -> String {
+        self.test_database.as_ref().unwrap().url().to_string()
+    }
+
     /// Closes every connection and opens the same database again.
     pub async fn reconnect(&mut self) {
         self.database.close().await;

@@ -8,11 +8,13 @@
 mod accounts;
 mod filters;
 mod fixtures;
+mod import;
 mod inbound;
 mod isolation;
 mod jobs;
 mod outbound;
 mod pages;
+mod privacy;
 mod profile;
 mod regroup;
 mod resolution;

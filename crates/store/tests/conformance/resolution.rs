@@ -30,6 +30,7 @@ crate::on_both_backends!(
     a_merge_is_undone_once_and_a_merged_away_customer_cannot_merge_again,
     a_manual_merge_of_two_external_ids_is_refused,
     a_merge_fills_the_survivors_gaps_and_its_undo_takes_them_back,
+    erasing_a_merged_customer_leaves_no_address_in_merges_or_the_resolution_log,
 );
 
 fn owner(tenant: &Tenant) -> Actor {
@@ -715,4 +716,89 @@ async fn a_merge_fills_the_survivors_gaps_and_its_undo_takes_them_back(harness: 
     .await
     .unwrap();
     assert_eq!(sms_after.status, ConsentStatus::OptedOut);
+}
+
+async fn erasing_a_merged_customer_leaves_no_address_in_merges_or_the_resolution_log(
+    harness: &mut Harness,
+) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let actor = owner(&acme);
+    // Two customers merged automatically, a conflict naming one address, and a manual merge.
+    message(
+        store,
+        &acme.channel,
+        "m-1",
+        vec![address(
+            IdentityKind::Email,
+            "mina.private@example.com",
+            true,
+        )],
+        now(),
+    )
+    .await;
+    message(
+        store,
+        &acme.channel,
+        "m-2",
+        vec![address(IdentityKind::Phone, "+16502530042", true)],
+        now(),
+    )
+    .await;
+    let both = message(
+        store,
+        &acme.channel,
+        "m-3",
+        vec![
+            address(IdentityKind::Email, "mina.private@example.com", true),
+            address(IdentityKind::Phone, "+16502530042", true),
+            address(IdentityKind::ExternalId, "mina-account-1", true),
+        ],
+        now(),
+    )
+    .await;
+    message(
+        store,
+        &acme.channel,
+        "m-4",
+        vec![
+            address(IdentityKind::ExternalId, "someone-else", true),
+            address(IdentityKind::Email, "mina.private@example.com", true),
+        ],
+        now(),
+    )
+    .await;
+    let other = message(
+        store,
+        &acme.channel,
+        "m-5",
+        vec![address(IdentityKind::Visitor, "visitor-mina-7", true)],
+        now(),
+    )
+    .await;
+    merge_customers(store, &actor, both.customer_id, other.customer_id, now())
+        .await
+        .unwrap();
+    let needles = [
+        "mina.private@example.com",
+        "+16502530042",
+        "mina-account-1",
+        "visitor-mina-7",
+    ];
+    let before = seam_testkit::find_values(&harness.url(), &needles)
+        .await
+        .unwrap();
+    assert!(
+        before.iter().any(|found| found.starts_with("merges.")),
+        "the scan finds the snapshot before the erasure: {before:?}"
+    );
+
+    seam_core::privacy::erase_customer(store, &actor, both.customer_id, now())
+        .await
+        .unwrap();
+
+    let after = seam_testkit::find_values(&harness.url(), &needles)
+        .await
+        .unwrap();
+    assert!(after.is_empty(), "still stored: {after:?}");
 }
