@@ -6,13 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Error, Result, Timestamp,
+    Result, Timestamp,
     commerce::Money,
     customer::CustomerProfile,
     ids::{ChannelId, CustomerId},
     message::{Message, MessageKind},
     ports::{Store, Tx},
-    user::{Actor, Permission},
+    user::Actor,
 };
 
 /// What a customer has spent in one currency (`None`: orders that named no currency).
@@ -73,11 +73,7 @@ pub async fn get_customer_with_stats(
     actor: &Actor,
     id: CustomerId,
 ) -> Result<(CustomerProfile, CustomerStats)> {
-    actor.require(Permission::ReadCustomers)?;
-    let profile = store
-        .get_customer_profile(actor.workspace_id, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let profile = crate::customer::get_customer(store, actor, id).await?;
     let stats = store.get_customer_stats(actor.workspace_id, id).await?;
     Ok((profile, stats))
 }
