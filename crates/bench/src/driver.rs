@@ -64,17 +64,22 @@ impl Run {
     }
 }
 
-struct Session {
-    http: reqwest::Client,
-    url: String,
-    cookie: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
-async fn login(options: &Options, http: &reqwest::Client) -> anyhow::Result<Session> {
+pub(crate) async fn login(
+    url: &str,
+    email: &str,
+    password: &str,
+    http: &reqwest::Client,
+) -> anyhow::Result<Session> {
     let response = http
-        .post(format!("{}/api/v1/auth/login", options.url))
-        .json(&json!({ "email": options.email, "password": options.password }))
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
         .send()
         .await
         .context("logging in")?;
@@ -97,7 +102,7 @@ async fn login(options: &Options, http: &reqwest::Client) -> anyhow::Result<Sess
         .to_string();
     Ok(Session {
         http: http.clone(),
-        url: options.url.clone(),
+        url: url.to_string(),
         cookie,
         csrf,
     })
@@ -139,7 +144,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Run> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.clients * 2)
         .build()?;
-    let session = login(options, &http).await?;
+    let session = login(&options.url, &options.email, &options.password, &http).await?;
     let (channel_id, channel_secret) = create_channel(&session).await?;
     let inbound = Arc::new(format!(
         "{}/api/v1/channels/{channel_id}/inbound",

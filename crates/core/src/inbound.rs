@@ -13,7 +13,7 @@ use crate::{
     ids::{ChannelId, ConversationId, CustomerId, MessageId},
     message::{MAX_TEXT_BYTES, Message, MessageKind},
     outbox::OutboxEvent,
-    ports::{IDENTITY_TAKEN, Store, Tx},
+    ports::{IDENTITY_TAKEN, Store, TRANSACTION_CONFLICT, Tx},
     resolution::{self, Claim, IgnoredIdentity, Source},
     workspace::{Continuity, Workspace},
 };
@@ -130,7 +130,8 @@ pub async fn receive(
             // Two first messages of a new sender at once: the loser's transaction is gone, and
             // trying again finds the customer the winner created.
             Err(Error::Conflict { what })
-                if what == IDENTITY_TAKEN && attempt < IDENTITY_RACE_ATTEMPTS =>
+                if (what == IDENTITY_TAKEN || what == TRANSACTION_CONFLICT)
+                    && attempt < IDENTITY_RACE_ATTEMPTS =>
             {
                 attempt += 1;
             }
@@ -172,6 +173,8 @@ async fn receive_once(
     )
     .await?
     .customer_id;
+    // One use case at a time per customer: two messages at once never open two conversations.
+    tx.lock_customer(workspace.id, customer_id).await?;
     let came_through = &normalised.claims[0].identity;
     let (mut conversation, is_new) =
         continue_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?;

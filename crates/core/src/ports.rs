@@ -36,6 +36,9 @@ use crate::{
 
 /// The `Conflict` name a store reports when an identity is already held.
 pub const IDENTITY_TAKEN: &str = "identity";
+/// The `Conflict` name a store reports when the database aborted the transaction to break a
+/// deadlock or a serialization failure; running the use case again is safe.
+pub const TRANSACTION_CONFLICT: &str = "transaction";
 
 /// Storage outside a transaction: reads, and single-row writes that need no other row.
 #[async_trait]

@@ -3,7 +3,10 @@
 //! (personal data) into the text: only codes, constraint, table and column names.
 
 use seam_core::{
-    Error, attributes::ATTRIBUTE_KEY_TAKEN, ports::IDENTITY_TAKEN, tracking::EVENT_MESSAGE_ID_TAKEN,
+    Error,
+    attributes::ATTRIBUTE_KEY_TAKEN,
+    ports::{IDENTITY_TAKEN, TRANSACTION_CONFLICT},
+    tracking::EVENT_MESSAGE_ID_TAKEN,
 };
 
 /// Unique rules and the name callers see: (PostgreSQL constraint, SQLite column list, name).
@@ -65,8 +68,8 @@ fn from_database(error: &dyn sqlx::error::DatabaseError) -> Error {
         return match &code[..code.len().min(2)] {
             // Connection exceptions, insufficient resources, operator intervention.
             "08" | "53" | "57" => Error::Unavailable(format!("database {code}")),
-            // Serialization failure and deadlock: the caller may try again.
-            "40" => Error::Unavailable(format!("database {code}: {}", postgres.message())),
+            // Serialization failure and deadlock: the use case may run again.
+            "40" => Error::conflict(TRANSACTION_CONFLICT),
             // Data exceptions may quote the offending value: keep only the code.
             "22" => Error::internal(format!("database {code}")),
             _ => Error::internal(format!("database {code}: {}", postgres.message())),

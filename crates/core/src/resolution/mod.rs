@@ -167,12 +167,15 @@ pub async fn resolve(
     let mut holders: Vec<CustomerId> = held.iter().map(|held| held.customer_id).collect();
     holders.sort();
     holders.dedup();
-    // Held in id order, so that two resolutions over the same customers cannot deadlock.
-    for customer in &holders {
-        tx.lock_customer(workspace.id, *customer).await?;
-    }
+    // Only a resolution that may change the holders (merge them, or attach to one) locks
+    // them, in id order; a plain match takes no lock, so concurrent batches of events for the
+    // same customers never wait on each other. Callers that need the customer serialised
+    // (the inbound path) lock it themselves.
     let mut identities_of: BTreeMap<CustomerId, Vec<Identity>> = BTreeMap::new();
     if holders.len() > 1 || (holders.len() == 1 && held.len() < claims.len()) {
+        for customer in &holders {
+            tx.lock_customer(workspace.id, *customer).await?;
+        }
         for identity in tx.identities_of_customers(workspace.id, &holders).await? {
             identities_of
                 .entry(identity.customer_id)

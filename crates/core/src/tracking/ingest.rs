@@ -14,7 +14,7 @@ use crate::{
     identity::Identity,
     ids::{CustomerId, EventId},
     inbound::resolve_customer,
-    ports::{IDENTITY_TAKEN, Store},
+    ports::{IDENTITY_TAKEN, Store, TRANSACTION_CONFLICT},
     resolution::{IgnoredIdentity, normalise},
     user::{Actor, Permission},
     workspace::Workspace,
@@ -132,7 +132,9 @@ pub async fn batch(
     loop {
         match store_once(store, &workspace, &ready, now).await {
             Err(Error::Conflict { what })
-                if (what == IDENTITY_TAKEN || what == EVENT_MESSAGE_ID_TAKEN)
+                if (what == IDENTITY_TAKEN
+                    || what == EVENT_MESSAGE_ID_TAKEN
+                    || what == TRANSACTION_CONFLICT)
                     && attempt < RACE_ATTEMPTS =>
             {
                 attempt += 1;
