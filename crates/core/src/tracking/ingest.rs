@@ -192,7 +192,9 @@ async fn store_once(
     }
     // The same set of identities resolves to the same customer for the whole transaction.
     let mut resolved: HashMap<Vec<Identity>, CustomerId> = HashMap::new();
-    let mut seen: HashMap<CustomerId, Seen> = HashMap::new();
+    // Ordered by id, so concurrent batches update the same stats rows in the same order and never
+    // deadlock.
+    let mut seen: std::collections::BTreeMap<CustomerId, Seen> = std::collections::BTreeMap::new();
     let mut events = Vec::new();
     let mut outcomes = Vec::with_capacity(ready.len());
     for item in ready {
