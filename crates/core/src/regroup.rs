@@ -7,7 +7,7 @@ use crate::{
     ids::{ConversationId, MessageId},
     message::MessageKind,
     outbox::OutboxEvent,
-    ports::Store,
+    ports::{Store, Tx},
     user::{Actor, Permission},
 };
 
@@ -29,11 +29,11 @@ pub async fn join_conversations(
     }
     let workspace_id = actor.workspace_id;
     let mut tx = store.begin().await?;
-    let mut into = tx
+    let into = tx
         .get_conversation(workspace_id, into_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut other = tx
+    let other = tx
         .get_conversation(workspace_id, other_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -49,33 +49,49 @@ pub async fn join_conversations(
             reason: "only conversations that are not resolved can be joined".to_string(),
         });
     }
+    let (joined, _) = join_into(tx.as_mut(), &into, &other, now).await?;
+    tx.commit().await?;
+    Ok(joined)
+}
+
+/// Moves every message of `other` into `into` (to `into`'s customer), takes over its latest
+/// channel and earliest wait, and resolves `other`, which stays behind empty. Returns `into`
+/// as saved and the ids of the messages moved. Used by the join above and by merges.
+pub(crate) async fn join_into(
+    tx: &mut dyn Tx,
+    into: &Conversation,
+    other: &Conversation,
+    now: Timestamp,
+) -> Result<(Conversation, Vec<MessageId>)> {
     let ids = tx
-        .message_ids_of_conversation(workspace_id, other.id)
+        .message_ids_of_conversation(other.workspace_id, other.id)
         .await?;
-    tx.move_messages(workspace_id, &ids, into.customer_id, into.id)
+    tx.move_messages(other.workspace_id, &ids, into.customer_id, into.id)
         .await?;
-    if other.last_activity_at > into.last_activity_at {
-        into.last_activity_at = other.last_activity_at;
-        into.last_channel_id = other.last_channel_id.or(into.last_channel_id);
+    let mut joined = into.clone();
+    if other.last_activity_at > joined.last_activity_at {
+        joined.last_activity_at = other.last_activity_at;
+        joined.last_channel_id = other.last_channel_id.or(joined.last_channel_id);
     }
-    into.waiting_since = match (into.waiting_since, other.waiting_since) {
+    joined.waiting_since = match (joined.waiting_since, other.waiting_since) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    into.updated_at = now;
-    tx.update_conversation(&into).await?;
-    other.status = ConversationStatus::Resolved;
-    other.resolved_at = Some(now);
-    other.waiting_since = None;
-    other.snoozed_until = None;
-    other.updated_at = now;
-    tx.update_conversation(&other).await?;
-    tx.insert_outbox(&OutboxEvent::conversation_updated(&into, now))
+    joined.updated_at = now;
+    tx.update_conversation(&joined).await?;
+    let mut emptied = other.clone();
+    emptied.customer_id = into.customer_id;
+    emptied.status = ConversationStatus::Resolved;
+    emptied.resolved_at = Some(now);
+    emptied.waiting_since = None;
+    emptied.snoozed_until = None;
+    emptied.updated_at = now;
+    tx.update_conversation(&emptied).await?;
+    tx.insert_outbox(&OutboxEvent::conversation_updated(&joined, now))
         .await?;
-    tx.insert_outbox(&OutboxEvent::conversation_updated(&other, now))
+    tx.insert_outbox(&OutboxEvent::conversation_updated(&emptied, now))
         .await?;
-    tx.commit().await?;
-    Ok(into)
+    Ok((joined, ids))
 }
 
 /// Moves one message into a new open conversation of the same customer, linked to the one it

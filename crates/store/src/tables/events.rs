@@ -7,13 +7,11 @@ use seam_core::{
     conversation::Page,
     cursor::Cursor,
     event::Event,
-    identity::IdentityKind,
-    ids::{ChannelId, ConversationId, CustomerId, EventId, MessageId, UserId, WorkspaceId},
-    message::{DeliveryStatus, Message, MessageKind},
+    ids::{CustomerId, EventId, WorkspaceId},
     timeline::{TimelineFilter, TimelineItem},
 };
 
-use super::page_end;
+use super::{messages, page_end};
 use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
@@ -116,23 +114,8 @@ fn read_item<D: Driver>(row: Columns<'_, D>) -> Result<TimelineItem> {
     if row.text("item_type")? == "event" {
         return read(row).map(TimelineItem::Event);
     }
-    Ok(TimelineItem::Message(Message {
-        id: MessageId(row.uuid("id")?),
-        workspace_id: WorkspaceId(row.uuid("workspace_id")?),
-        conversation_id: ConversationId(row.uuid("conversation_id")?),
-        customer_id: CustomerId(row.uuid("customer_id")?),
-        kind: row.parsed("kind", MessageKind::parse)?,
-        channel_id: row.opt_uuid("channel_id")?.map(ChannelId),
-        identity: row.opt_text("identity")?,
-        identity_kind: row.opt_parsed("identity_kind", IdentityKind::parse)?,
-        author_id: row.opt_uuid("author_id")?.map(UserId),
-        provider_message_id: row.opt_text("provider_message_id")?,
-        text: row.text("text")?,
-        delivery_status: row.opt_parsed("delivery_status", DeliveryStatus::parse)?,
-        delivery_error: row.opt_text("delivery_error")?,
-        sent_at: row.time("sent_at")?,
-        created_at: row.time("created_at")?,
-    }))
+    // The message side's columns carry the messages table's names.
+    messages::read(row).map(TimelineItem::Message)
 }
 
 /// One side, newest first, bounded by the cursor and the limit so that each side is one

@@ -20,7 +20,7 @@ macro_rules! columns {
     };
 }
 
-fn read<D: Driver>(row: Columns<'_, D>) -> Result<Message> {
+pub(crate) fn read<D: Driver>(row: Columns<'_, D>) -> Result<Message> {
     Ok(Message {
         id: MessageId(row.uuid("id")?),
         workspace_id: WorkspaceId(row.uuid("workspace_id")?),
