@@ -89,6 +89,8 @@ impl InboundRequest {
             sender_name: from.name,
             text: self.text,
             sent_at: self.sent_at,
+            email: None,
+            attachments: Vec::new(),
         }
     }
 }

@@ -2,4 +2,5 @@
 //! senders over the providers' HTTP APIs. No database access: adapters translate and send.
 
 pub mod api_channel;
+pub mod email;
 pub mod http;

@@ -9,6 +9,7 @@ use crate::{
     auth::secrets_equal,
     channel::{Channel, ChannelKind},
     conversation::{Conversation, ConversationStatus, Priority},
+    email::{EmailDetails, InboundAttachment},
     identity::{Identity, IdentityKind},
     ids::{ChannelId, ConversationId, CustomerId, MessageId},
     message::{MAX_TEXT_BYTES, Message, MessageKind},
@@ -39,6 +40,11 @@ pub struct InboundMessage {
     pub sender_name: Option<String>,
     pub text: String,
     pub sent_at: Option<Timestamp>,
+    /// Set by the email channel: threading headers, display HTML, authentication results.
+    #[serde(default)]
+    pub email: Option<EmailDetails>,
+    #[serde(default)]
+    pub attachments: Vec<InboundAttachment>,
 }
 
 /// Where an inbound message landed.

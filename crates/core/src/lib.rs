@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod cursor;
 pub mod customer;
 pub mod duplicates;
+pub mod email;
 pub mod error;
 pub mod event;
 pub mod identity;

@@ -167,6 +167,8 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
                     sender_name: Some(person.name.into()),
                     text: person.lines[step].into(),
                     sent_at: Some(at),
+                    email: None,
+                    attachments: Vec::new(),
                 },
                 at,
             )

@@ -150,6 +150,8 @@ pub fn inbound(
         sender_name: Some("Layla Ahmadi".to_string()),
         text: format!("message {provider_id}"),
         sent_at: None,
+        email: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -67,6 +67,8 @@ async fn message(
             sender_name: None,
             text: format!("text of {id}"),
             sent_at: None,
+            email: None,
+            attachments: Vec::new(),
         },
         at,
     )
@@ -382,6 +384,8 @@ async fn junk_identities_are_ignored_with_a_reason_and_the_rest_resolve(harness:
             sender_name: None,
             text: "hello".to_string(),
             sent_at: None,
+            email: None,
+            attachments: Vec::new(),
         },
         now(),
     )

@@ -128,6 +128,8 @@ async fn check(store: &dyn Store, sequence: &[Step]) -> Result<(), String> {
                     sender_name: None,
                     text: "hello".to_string(),
                     sent_at: None,
+                    email: None,
+                    attachments: Vec::new(),
                 };
                 let received = receive(store, &acme.channel, message, now())
                     .await
