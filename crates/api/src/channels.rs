@@ -50,7 +50,7 @@ impl From<Channel> for ChannelView {
             workspace_id: channel.workspace_id.0,
             kind: channel.kind.as_str().to_string(),
             name: channel.name,
-            config: channel.config,
+            config: channel.public_config(),
             created_at: channel.created_at,
         }
     }

@@ -75,6 +75,22 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// The configuration as clients may see it: secrets inside it (relay passwords, signing
+    /// keys) are replaced by `"********"`.
+    pub fn public_config(&self) -> serde_json::Value {
+        let mut config = self.config.clone();
+        for (section, key) in SECRET_SETTINGS {
+            if let Some(value) = config
+                .get_mut(*section)
+                .and_then(|section| section.get_mut(*key))
+                && !value.is_null()
+            {
+                *value = serde_json::Value::String("********".into());
+            }
+        }
+        config
+    }
+
     /// Where an API channel delivers outbound messages and events, if configured.
     pub fn webhook_url(&self) -> Option<&str> {
         self.config
@@ -83,6 +99,9 @@ impl Channel {
             .filter(|url| !url.is_empty())
     }
 }
+
+/// Settings inside a channel's config that are secrets: `(section, key)`.
+const SECRET_SETTINGS: &[(&str, &str)] = &[("relay", "password"), ("dkim", "private_key")];
 
 /// Checks the configuration a channel kind needs. Kinds whose adapters are not built yet are
 /// refused, so that no channel exists that cannot carry a message.
@@ -116,6 +135,7 @@ pub fn validate_config(kind: ChannelKind, config: &serde_json::Value) -> Result<
             }
             Ok(serde_json::Value::Object(object))
         }
+        ChannelKind::Email => crate::email::validate_config(object),
         other => Err(Error::invalid(
             "kind",
             format!(

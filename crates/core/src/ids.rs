@@ -49,4 +49,5 @@ id_type!(
     ApiTokenId,
     MergeId,
     ResolutionEntryId,
+    AttachmentId,
 );

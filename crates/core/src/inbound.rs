@@ -9,12 +9,12 @@ use crate::{
     auth::secrets_equal,
     channel::{Channel, ChannelKind},
     conversation::{Conversation, ConversationStatus, Priority},
-    email::{EmailDetails, InboundAttachment},
+    email::{self, EmailDetails, InboundAttachment},
     identity::{Identity, IdentityKind},
     ids::{ChannelId, ConversationId, CustomerId, MessageId},
     message::{MAX_TEXT_BYTES, Message, MessageKind},
     outbox::OutboxEvent,
-    ports::{IDENTITY_TAKEN, Store, TRANSACTION_CONFLICT, Tx},
+    ports::{FileStore, IDENTITY_TAKEN, Store, TRANSACTION_CONFLICT, Tx},
     resolution::{self, Claim, IgnoredIdentity, Source},
     workspace::{Continuity, Workspace},
 };
@@ -123,16 +123,34 @@ pub fn normalise_sender(
 /// How often a message is tried again after losing a race for a new identity.
 const IDENTITY_RACE_ATTEMPTS: usize = 3;
 
-/// Receives one inbound message. Idempotent on (channel, provider message id).
+/// Receives one inbound message. Idempotent on (channel, provider message id). A message
+/// with attachments needs [`receive_with_files`].
 pub async fn receive(
     store: &dyn Store,
     channel: &Channel,
     message: InboundMessage,
     now: Timestamp,
 ) -> Result<Received> {
+    receive_with_files(store, None, channel, message, now).await
+}
+
+/// [`receive`], putting the message's files in `files` first.
+pub async fn receive_with_files(
+    store: &dyn Store,
+    files: Option<&dyn FileStore>,
+    channel: &Channel,
+    message: InboundMessage,
+    now: Timestamp,
+) -> Result<Received> {
+    if !message.attachments.is_empty() && files.is_none() {
+        return Err(Error::invalid(
+            "attachments",
+            "this channel does not take files",
+        ));
+    }
     let mut attempt = 1;
     loop {
-        match receive_once(store, channel, &message, now).await {
+        match receive_once(store, files, channel, &message, now).await {
             // Two first messages of a new sender at once: the loser's transaction is gone, and
             // trying again finds the customer the winner created.
             Err(Error::Conflict { what })
@@ -148,6 +166,7 @@ pub async fn receive(
 
 async fn receive_once(
     store: &dyn Store,
+    files: Option<&dyn FileStore>,
     channel: &Channel,
     message: &InboundMessage,
     now: Timestamp,
@@ -182,11 +201,38 @@ async fn receive_once(
     // One use case at a time per customer: two messages at once never open two conversations.
     tx.lock_customer(workspace.id, customer_id).await?;
     let came_through = &normalised.claims[0].identity;
-    let (mut conversation, is_new) =
-        continue_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?;
+    let automated = message
+        .email
+        .as_ref()
+        .is_some_and(|email| email.automated.is_some());
+    let thread = match &message.email {
+        Some(details) => email::thread_of(tx.as_mut(), &workspace, customer_id, details).await?,
+        None => None,
+    };
+    let (mut conversation, is_new) = match thread {
+        Some(mut conversation) => {
+            if !automated {
+                email::reopen(&mut conversation);
+            }
+            (conversation, false)
+        }
+        None if automated => {
+            quiet_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?
+        }
+        None => {
+            continue_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?
+        }
+    };
+    let message_id = MessageId::new();
+    let attachments = match files {
+        Some(files) if !message.attachments.is_empty() => {
+            email::store_files(files, workspace.id, message_id, &message.attachments, now).await?
+        }
+        _ => Vec::new(),
+    };
 
     let stored = Message {
-        id: MessageId::new(),
+        id: message_id,
         workspace_id: workspace.id,
         conversation_id: conversation.id,
         customer_id,
@@ -202,9 +248,12 @@ async fn receive_once(
         sent_at: message.sent_at.unwrap_or(now),
         created_at: now,
     };
-    conversation.last_activity_at = now.max(conversation.last_activity_at);
-    conversation.waiting_since = conversation.waiting_since.or(Some(now));
-    conversation.last_channel_id = Some(channel.id);
+    // Machine-sent mail is kept, but it neither bumps the conversation nor makes it wait.
+    if !automated {
+        conversation.last_activity_at = now.max(conversation.last_activity_at);
+        conversation.waiting_since = conversation.waiting_since.or(Some(now));
+        conversation.last_channel_id = Some(channel.id);
+    }
     conversation.updated_at = now;
     if is_new {
         tx.insert_conversation(&conversation).await?;
@@ -229,6 +278,12 @@ async fn receive_once(
         }
         Err(error) => return Err(error),
     }
+    if let Some(details) = &message.email {
+        record_email(tx.as_mut(), &stored, details, &conversation, now).await?;
+    }
+    if !attachments.is_empty() {
+        tx.insert_attachments(&attachments).await?;
+    }
     let conversation_event = if is_new {
         OutboxEvent::conversation_created(&conversation, now)
     } else {
@@ -246,6 +301,67 @@ async fn receive_once(
         duplicate: false,
         ignored: normalised.ignored,
     })
+}
+
+/// Stores the email part of a received message and starts the conversation's email thread
+/// (its subject and reply token) when this is its first mail.
+async fn record_email(
+    tx: &mut dyn Tx,
+    stored: &Message,
+    details: &EmailDetails,
+    conversation: &Conversation,
+    now: Timestamp,
+) -> Result<()> {
+    let email_message_id = details
+        .message_id
+        .clone()
+        .unwrap_or_else(|| stored.provider_message_id.clone().unwrap_or_default());
+    tx.insert_message_email(&email::MessageEmail {
+        message_id: stored.id,
+        workspace_id: stored.workspace_id,
+        email_message_id,
+        details: details.clone(),
+        created_at: now,
+    })
+    .await?;
+    let mut thread = tx
+        .conversation_email(stored.workspace_id, conversation.id)
+        .await?;
+    if thread.reply_token.is_none() || thread.subject.is_none() {
+        thread.reply_token = thread
+            .reply_token
+            .or_else(|| Some(email::new_reply_token()));
+        thread.subject = thread.subject.or_else(|| details.subject.clone());
+        tx.set_conversation_email(stored.workspace_id, conversation.id, &thread)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Where machine-sent mail that threads nowhere goes: the customer's latest conversation,
+/// untouched, or a new conversation that starts resolved, so that it waits in no queue.
+async fn quiet_conversation(
+    tx: &mut dyn Tx,
+    workspace: &Workspace,
+    customer_id: CustomerId,
+    channel_id: ChannelId,
+    now: Timestamp,
+) -> Result<(Conversation, bool)> {
+    let scope = match workspace.continuity {
+        Continuity::Customer => None,
+        Continuity::Channel => Some(channel_id),
+    };
+    if let Some(latest) = tx
+        .latest_conversation(workspace.id, customer_id, scope)
+        .await?
+    {
+        return Ok((latest, false));
+    }
+    let (mut conversation, is_new) =
+        continue_conversation(tx, workspace, customer_id, channel_id, now).await?;
+    conversation.status = ConversationStatus::Resolved;
+    conversation.resolved_at = Some(now);
+    Ok((conversation, is_new))
 }
 
 fn duplicate_of(existing: &Message) -> Received {

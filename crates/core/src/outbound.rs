@@ -41,6 +41,20 @@ pub fn can_deliver(channel: &Channel) -> Result<()> {
                 channel.name
             ),
         }),
+        ChannelKind::Email
+            if channel
+                .config
+                .get("relay")
+                .is_some_and(|relay| !relay.is_null()) =>
+        {
+            Ok(())
+        }
+        ChannelKind::Email => Err(Error::Refused {
+            reason: format!(
+                "channel {} has no relay to send mail through; set one in its config",
+                channel.name
+            ),
+        }),
         other => Err(Error::Refused {
             reason: format!(
                 "channels of kind {} cannot deliver in this version",
@@ -95,6 +109,16 @@ pub async fn send_reply(
         )
         .await?;
         can_deliver(&channel)?;
+        if channel.kind == ChannelKind::Email {
+            let address = tx
+                .deliverable_email_of_customer(actor.workspace_id, conversation.customer_id)
+                .await?
+                .ok_or_else(|| Error::Refused {
+                    reason: "the customer has no email address that accepts mail".into(),
+                })?;
+            message.identity = Some(address);
+            message.identity_kind = Some(crate::identity::IdentityKind::Email);
+        }
         message.kind = MessageKind::Outbound;
         message.channel_id = Some(channel.id);
         message.delivery_status = Some(DeliveryStatus::Queued);

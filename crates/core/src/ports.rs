@@ -15,11 +15,12 @@ use crate::{
     cursor::Cursor,
     customer::{Customer, CustomerIdentity, CustomerProfile},
     duplicates::{Dismissal, DuplicateCursor, DuplicatePage},
+    email::{Attachment, ConversationEmail, MessageEmail, ThreadHit},
     event::Event,
-    identity::Identity,
+    identity::{Identity, IdentityKind},
     ids::{
-        ChannelId, ConversationId, CustomerId, EventId, JobId, MergeId, MessageId, OutboxId,
-        ResolutionEntryId, TeamId, UserId, WorkspaceId,
+        AttachmentId, ChannelId, ConversationId, CustomerId, EventId, JobId, MergeId, MessageId,
+        OutboxId, ResolutionEntryId, TeamId, UserId, WorkspaceId,
     },
     jobs::{Job, NewJob},
     merge::Merge,
@@ -239,6 +240,27 @@ pub trait Store: Send + Sync {
     ) -> Result<DuplicatePage>;
     /// Does nothing when the pair is dismissed already.
     async fn insert_duplicate_dismissal(&self, dismissal: &Dismissal) -> Result<()>;
+
+    // Email and files.
+    /// Every channel of `kind` across workspaces: the SMTP listener's address book.
+    async fn list_channels_of_kind(&self, kind: ChannelKind) -> Result<Vec<Channel>>;
+    /// The email parts of these messages (messages without one are left out).
+    async fn message_emails(
+        &self,
+        workspace_id: WorkspaceId,
+        message_ids: &[MessageId],
+    ) -> Result<Vec<MessageEmail>>;
+    /// The files of these messages, in the order they came.
+    async fn attachments_of_messages(
+        &self,
+        workspace_id: WorkspaceId,
+        message_ids: &[MessageId],
+    ) -> Result<Vec<Attachment>>;
+    async fn get_attachment(
+        &self,
+        workspace_id: WorkspaceId,
+        id: AttachmentId,
+    ) -> Result<Option<Attachment>>;
 }
 
 /// One write transaction. Dropping it without `commit` rolls it back.
@@ -489,6 +511,57 @@ pub trait Tx: Send {
         customer_id: CustomerId,
         consent: &Consent,
     ) -> Result<()>;
+
+    // Email and files.
+    async fn insert_message_email(&mut self, email: &MessageEmail) -> Result<()>;
+    /// Messages whose Message-ID is one of `email_message_ids`.
+    async fn find_email_thread(
+        &mut self,
+        workspace_id: WorkspaceId,
+        email_message_ids: &[String],
+    ) -> Result<Vec<ThreadHit>>;
+    async fn find_conversation_by_reply_token(
+        &mut self,
+        workspace_id: WorkspaceId,
+        token: &str,
+    ) -> Result<Option<ConversationId>>;
+    async fn conversation_email(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+    ) -> Result<ConversationEmail>;
+    async fn set_conversation_email(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        email: &ConversationEmail,
+    ) -> Result<()>;
+    async fn insert_attachments(&mut self, attachments: &[Attachment]) -> Result<()>;
+    /// Flags an identity as bouncing; whether the workspace holds it.
+    async fn mark_identity_bounced(
+        &mut self,
+        workspace_id: WorkspaceId,
+        kind: IdentityKind,
+        value: &str,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<bool>;
+    /// The email address of a customer to write to: of those not bouncing, the one they last
+    /// wrote from, else the newest.
+    async fn deliverable_email_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Option<String>>;
+}
+
+/// Where the bytes of attachments live: a directory, or object storage in a cluster. Content
+/// addressed by (workspace, hex SHA-256), so storing the same file twice stores it once.
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Stores the bytes durably before returning.
+    async fn put(&self, workspace_id: WorkspaceId, sha256: &str, bytes: &[u8]) -> Result<()>;
+    async fn get(&self, workspace_id: WorkspaceId, sha256: &str) -> Result<Option<Vec<u8>>>;
 }
 
 /// Realtime fan-out. Subjects are per workspace; delivery is at most once.

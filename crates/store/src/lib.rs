@@ -4,6 +4,7 @@
 
 mod driver;
 mod error;
+mod files;
 mod postgres;
 mod sqlite;
 mod store;
@@ -13,6 +14,8 @@ mod tx;
 use std::sync::Arc;
 
 use seam_core::{Error, Result, ports::Store};
+
+pub use crate::files::LocalFiles;
 use sqlx::{PgPool, SqlitePool, migrate::Migrator};
 use tokio::sync::Notify;
 

@@ -464,4 +464,47 @@ impl<D: Driver> Store for SqlStore<D> {
             .await
             .map(drop)
     }
+
+    // Email and files.
+    async fn list_channels_of_kind(&self, kind: ChannelKind) -> Result<Vec<Channel>> {
+        crate::tables::email::channels_of_kind::<D>(kind)
+            .all(&mut *self.read().await?)
+            .await
+    }
+
+    async fn message_emails(
+        &self,
+        workspace_id: WorkspaceId,
+        message_ids: &[MessageId],
+    ) -> Result<Vec<seam_core::email::MessageEmail>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::tables::email::message_emails::<D>(workspace_id, message_ids)
+            .all(&mut *self.read().await?)
+            .await
+    }
+
+    async fn attachments_of_messages(
+        &self,
+        workspace_id: WorkspaceId,
+        message_ids: &[MessageId],
+    ) -> Result<Vec<seam_core::email::Attachment>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        crate::tables::email::attachments_of_messages::<D>(workspace_id, message_ids)
+            .all(&mut *self.read().await?)
+            .await
+    }
+
+    async fn get_attachment(
+        &self,
+        workspace_id: WorkspaceId,
+        id: seam_core::ids::AttachmentId,
+    ) -> Result<Option<seam_core::email::Attachment>> {
+        crate::tables::email::get_attachment::<D>(workspace_id, id)
+            .optional(&mut *self.read().await?)
+            .await
+    }
 }

@@ -643,4 +643,105 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.defer(profile::upsert_consent(workspace_id, customer_id, consent))
             .await
     }
+
+    // Email and files.
+    async fn insert_message_email(&mut self, email: &seam_core::email::MessageEmail) -> Result<()> {
+        let statement = crate::tables::email::insert_message_email(email)?;
+        self.defer(statement).await
+    }
+
+    async fn find_email_thread(
+        &mut self,
+        workspace_id: WorkspaceId,
+        email_message_ids: &[String],
+    ) -> Result<Vec<seam_core::email::ThreadHit>> {
+        match crate::tables::email::find_thread(workspace_id, email_message_ids) {
+            Some(select) => self.all(select).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn find_conversation_by_reply_token(
+        &mut self,
+        workspace_id: WorkspaceId,
+        token: &str,
+    ) -> Result<Option<ConversationId>> {
+        self.optional(crate::tables::email::find_by_reply_token(
+            workspace_id,
+            token,
+        ))
+        .await
+    }
+
+    async fn conversation_email(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+    ) -> Result<seam_core::email::ConversationEmail> {
+        Ok(self
+            .optional(crate::tables::email::conversation_email(
+                workspace_id,
+                conversation_id,
+            ))
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn set_conversation_email(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        email: &seam_core::email::ConversationEmail,
+    ) -> Result<()> {
+        self.defer(crate::tables::email::set_conversation_email(
+            workspace_id,
+            conversation_id,
+            email,
+        ))
+        .await
+    }
+
+    async fn insert_attachments(
+        &mut self,
+        attachments: &[seam_core::email::Attachment],
+    ) -> Result<()> {
+        self.execute_each(
+            attachments
+                .iter()
+                .map(crate::tables::email::insert_attachment),
+        )
+        .await
+    }
+
+    async fn mark_identity_bounced(
+        &mut self,
+        workspace_id: WorkspaceId,
+        kind: seam_core::identity::IdentityKind,
+        value: &str,
+        at: seam_core::Timestamp,
+        reason: &str,
+    ) -> Result<bool> {
+        let changed = self
+            .execute(crate::tables::email::mark_bounced(
+                workspace_id,
+                kind,
+                value,
+                at,
+                reason,
+            ))
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn deliverable_email_of_customer(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Option<String>> {
+        self.optional(crate::tables::email::deliverable_email(
+            workspace_id,
+            customer_id,
+        ))
+        .await
+    }
 }

@@ -87,3 +87,15 @@ pub(crate) fn team_exists<D: Driver>(workspace_id: WorkspaceId, id: TeamId) -> S
         .uuid(id.0)
         .select(|_| Ok(()))
 }
+
+/// Every channel of one kind, across workspaces: for listeners that learn the workspace from
+/// the address a message was sent to.
+pub(crate) fn of_kind<D: Driver>(kind: ChannelKind) -> Select<D, Channel> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM channels WHERE kind = $1 ORDER BY created_at, id"
+    ))
+    .text(kind.as_str())
+    .select(read)
+}

@@ -7,6 +7,7 @@ pub(crate) mod commerce;
 pub(crate) mod conversations;
 pub(crate) mod customers;
 pub(crate) mod duplicates;
+pub(crate) mod email;
 pub(crate) mod events;
 pub(crate) mod jobs;
 pub(crate) mod merges;

@@ -147,6 +147,24 @@ pub(crate) fn erase_steps<D: Driver>(
         .uuid(workspace_id.0)
         .uuid(id.0)
         .text(erased_text),
+        // email parts and files of those messages, and the subjects of the conversations.
+        Sql::<D>::new(
+            "DELETE FROM message_emails WHERE workspace_id = $1 AND message_id IN (
+                SELECT id FROM messages WHERE workspace_id = $1 AND customer_id = $2)",
+        )
+        .uuid(workspace_id.0)
+        .uuid(id.0),
+        Sql::<D>::new(
+            "DELETE FROM attachments WHERE workspace_id = $1 AND message_id IN (
+                SELECT id FROM messages WHERE workspace_id = $1 AND customer_id = $2)",
+        )
+        .uuid(workspace_id.0)
+        .uuid(id.0),
+        Sql::<D>::new(
+            "UPDATE conversations SET subject = NULL WHERE workspace_id = $1 AND customer_id = $2",
+        )
+        .uuid(workspace_id.0)
+        .uuid(id.0),
         // events: the name of what happened stays, its properties go.
         Sql::<D>::new(
             "UPDATE events SET properties = $3 WHERE workspace_id = $1 AND customer_id = $2",

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod email;
 mod filters;
 mod fixtures;
 mod import;

@@ -1,0 +1,41 @@
+-- Email: the headers that thread a message, its display HTML and details (one row per email
+-- message, inbound or outbound), each conversation's reply token and subject, bouncing email
+-- addresses, and the files that came with messages (their bytes live in the file store).
+-- Mirrors ../postgres/0006_email.sql. Never edit an applied migration.
+
+CREATE TABLE message_emails (
+    message_id TEXT NOT NULL PRIMARY KEY REFERENCES messages (id),
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    -- RFC 5322 Message-ID without angle brackets.
+    email_message_id TEXT NOT NULL,
+    subject TEXT,
+    -- Sanitised for display; NULL for plain-text mail.
+    html TEXT,
+    -- seam_core::email::EmailDetails less the columns above.
+    details TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX message_emails_email_message_id_idx ON message_emails (workspace_id, email_message_id);
+
+-- Unguessable: a reply to <address local part>+<token>@<domain> joins the conversation.
+ALTER TABLE conversations ADD COLUMN reply_token TEXT;
+ALTER TABLE conversations ADD COLUMN subject TEXT;
+CREATE UNIQUE INDEX conversations_reply_token_key ON conversations (reply_token);
+
+ALTER TABLE identities ADD COLUMN bounced_at TEXT;
+ALTER TABLE identities ADD COLUMN bounce_reason TEXT;
+
+CREATE TABLE attachments (
+    id TEXT NOT NULL PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    message_id TEXT NOT NULL REFERENCES messages (id),
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    -- Hex SHA-256 of the bytes: the file store's key within the workspace.
+    sha256 TEXT NOT NULL,
+    content_id TEXT,
+    inline INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX attachments_message_idx ON attachments (workspace_id, message_id);
