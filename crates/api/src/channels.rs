@@ -45,12 +45,13 @@ pub struct ChannelView {
 
 impl From<Channel> for ChannelView {
     fn from(channel: Channel) -> Self {
+        let config = channel.public_config();
         ChannelView {
             id: channel.id.0,
             workspace_id: channel.workspace_id.0,
             kind: channel.kind.as_str().to_string(),
             name: channel.name,
-            config: channel.public_config(),
+            config,
             created_at: channel.created_at,
         }
     }
