@@ -332,6 +332,34 @@ impl Store for FakeStore {
     async fn insert_duplicate_dismissal(&self, _: &Dismissal) -> Result<()> {
         absent()
     }
+
+    async fn list_channels_of_kind(&self, _: ChannelKind) -> Result<Vec<Channel>> {
+        absent()
+    }
+
+    async fn message_emails(
+        &self,
+        _: WorkspaceId,
+        _: &[MessageId],
+    ) -> Result<Vec<seam_core::email::MessageEmail>> {
+        Ok(Vec::new())
+    }
+
+    async fn attachments_of_messages(
+        &self,
+        _: WorkspaceId,
+        _: &[MessageId],
+    ) -> Result<Vec<seam_core::email::Attachment>> {
+        Ok(Vec::new())
+    }
+
+    async fn get_attachment(
+        &self,
+        _: WorkspaceId,
+        _: AttachmentId,
+    ) -> Result<Option<seam_core::email::Attachment>> {
+        absent()
+    }
 }
 
 /// A bus whose subscriptions replay a fixed list of events, then end.
