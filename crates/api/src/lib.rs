@@ -2,6 +2,7 @@
 //! layers. Handlers extract, call one core use case and map the result; no SQL, no business
 //! rules, no storage crate here.
 
+mod attachments;
 mod attributes;
 mod auth;
 mod authenticate;
@@ -29,7 +30,7 @@ mod tracking;
 use std::{sync::Arc, time::Duration};
 
 use axum::{Router, error_handling::HandleErrorLayer, extract::DefaultBodyLimit, middleware};
-use seam_core::ports::{Bus, Store};
+use seam_core::ports::{Bus, FileStore, Store};
 use tower::ServiceBuilder;
 
 pub use crate::{
@@ -42,6 +43,8 @@ pub use crate::{
 pub struct ApiState {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
+    /// Where the bytes of attachments live.
+    pub files: Arc<dyn FileStore>,
     /// Renders `/metrics`; `None` answers 404 there.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub config: ApiConfig,
@@ -80,6 +83,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(auth::router())
         .merge(conversations::router())
         .merge(messages::router())
+        .merge(attachments::router())
         .merge(customers::router())
         .merge(merges::router())
         .merge(regroup::router())

@@ -1,13 +1,14 @@
 //! `/api/v1/conversations/{id}/messages`: read a conversation's messages and send a reply or an
 //! internal note. Channel choice and delivery rules are core's (`outbound`).
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use chrono::{DateTime, Utc};
 use seam_core::{
     Error, Result,
-    ids::{ChannelId, ConversationId},
+    email::{Attachment, MessageEmail},
+    ids::{ChannelId, ConversationId, MessageId},
     message::Message,
     outbound::{self, ChannelChoice, Reply},
 };
@@ -47,6 +48,112 @@ pub struct MessageView {
     pub delivery_error: Option<String>,
     pub sent_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// For email: subject, sanitised HTML, the full text with quotes, authentication results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Box<EmailView>>,
+    /// Files that came with the message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// The email part of a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailView {
+    pub message_id: String,
+    pub subject: Option<String>,
+    /// Sanitised HTML. Remote images are blocked: their URL is in `data-seam-src`, to restore
+    /// when the agent allows it. Inline images point at `/api/v1/attachments/{id}`.
+    pub html: Option<String>,
+    pub remote_images: bool,
+    /// The whole text, quoted history included (`text` is the new part).
+    pub full_text: String,
+    /// Why it looks machine-sent, when it does.
+    pub automated: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub auth: Option<seam_core::email::AuthResults>,
+    /// Shown beside the message, e.g. when the sender's address could not be verified.
+    pub warning: Option<String>,
+}
+
+/// A file of a message; its bytes at `url`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub inline: bool,
+    pub url: String,
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(attachment: &Attachment) -> Self {
+        AttachmentView {
+            id: attachment.id.0,
+            file_name: attachment.file_name.clone(),
+            content_type: attachment.content_type.clone(),
+            size_bytes: attachment.size_bytes,
+            inline: attachment.inline,
+            url: format!("/api/v1/attachments/{}", attachment.id.0),
+        }
+    }
+}
+
+impl MessageView {
+    /// Adds the email parts and files of a page of messages.
+    pub fn decorate(views: &mut [MessageView], emails: Vec<MessageEmail>, files: &[Attachment]) {
+        let mut emails: HashMap<Uuid, MessageEmail> = emails
+            .into_iter()
+            .map(|email| (email.message_id.0, email))
+            .collect();
+        for view in views {
+            let own: Vec<&Attachment> = files
+                .iter()
+                .filter(|file| file.message_id.0 == view.id)
+                .collect();
+            view.attachments = own.iter().map(|file| AttachmentView::from(*file)).collect();
+            if let Some(email) = emails.remove(&view.id) {
+                view.email = Some(Box::new(EmailView::new(email, &own)));
+            }
+        }
+    }
+}
+
+impl EmailView {
+    fn new(email: MessageEmail, files: &[&Attachment]) -> Self {
+        let details = email.details;
+        // `cid:` links of inline images point at their stored files.
+        let html = details.html.map(|mut html| {
+            for file in files {
+                if let Some(content_id) = &file.content_id {
+                    html = html.replace(
+                        &format!("cid:{content_id}"),
+                        &format!("/api/v1/attachments/{}", file.id.0),
+                    );
+                }
+            }
+            html
+        });
+        let warning = details
+            .auth
+            .as_ref()
+            .filter(|auth| auth.dmarc_failed())
+            .map(|_| {
+                "The sender's address could not be verified (DMARC failed): this may not be \
+                 from the customer."
+                    .to_string()
+            });
+        EmailView {
+            message_id: email.email_message_id,
+            subject: details.subject,
+            html,
+            remote_images: details.remote_images,
+            full_text: details.full_text,
+            automated: details.automated,
+            auth: details.auth,
+            warning,
+        }
+    }
 }
 
 impl From<Message> for MessageView {
@@ -66,6 +173,8 @@ impl From<Message> for MessageView {
             delivery_error: m.delivery_error,
             sent_at: m.sent_at,
             created_at: m.created_at,
+            email: None,
+            attachments: Vec::new(),
         }
     }
 }
@@ -99,7 +208,12 @@ pub(crate) async fn list(
     let limit = page::parse_limit(query.limit.as_deref())?;
     let page =
         outbound::list_messages(state.store.as_ref(), &actor, id, cursor.as_ref(), limit).await?;
-    Ok(Json(List::from_page(page, MessageView::from)))
+    let ids: Vec<MessageId> = page.items.iter().map(|message| message.id).collect();
+    let (emails, files) =
+        seam_core::email::decorations(state.store.as_ref(), actor.workspace_id, &ids).await?;
+    let mut list = List::from_page(page, MessageView::from);
+    MessageView::decorate(&mut list.items, emails, &files);
+    Ok(Json(list))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -10,9 +10,9 @@ use utoipa::{
 };
 
 use crate::{
-    ApiState, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations, customers,
-    duplicates, health, import, inbound, merges, messages, privacy, profile, realtime, regroup,
-    timeline, tracking,
+    ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
+    customers, duplicates, health, import, inbound, merges, messages, privacy, profile, realtime,
+    regroup, timeline, tracking,
 };
 
 #[derive(OpenApi)]
@@ -22,7 +22,7 @@ use crate::{
         health::healthz, health::readyz, health::metrics,
         auth::login, auth::logout, auth::create_token,
         conversations::list, conversations::read, conversations::update,
-        messages::list, messages::send,
+        messages::list, messages::send, attachments::download,
         customers::search, customers::read,
         merges::merge_into, merges::read, merges::undo, merges::resolution_log,
         merges::conflicts, merges::review, merges::read_rules, merges::replace_rules,

@@ -678,3 +678,16 @@ pub(crate) fn validate_config(
     }
     serde_json::to_value(&settings).map_err(Error::internal)
 }
+
+/// The email parts and files of a page of messages the actor may already read.
+pub async fn decorations(
+    store: &dyn Store,
+    workspace_id: WorkspaceId,
+    message_ids: &[MessageId],
+) -> Result<(Vec<MessageEmail>, Vec<Attachment>)> {
+    let emails = store.message_emails(workspace_id, message_ids).await?;
+    let files = store
+        .attachments_of_messages(workspace_id, message_ids)
+        .await?;
+    Ok((emails, files))
+}

@@ -63,6 +63,8 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
         bail!("the NATS bus is not available in this version; leave SEAM_NATS_URL unset");
     }
     let store = database.store.clone();
+    let files: Arc<dyn seam_core::ports::FileStore> =
+        Arc::new(seam_store::LocalFiles::new(config.data_dir.join("files")));
     let bus: Arc<dyn Bus> = Arc::new(seam_bus::InProcessBus::new());
     let metrics = install_metrics();
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -70,6 +72,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     let state = seam_api::ApiState {
         store: store.clone(),
         bus: bus.clone(),
+        files: files.clone(),
         metrics,
         config: seam_api::ApiConfig {
             secure_cookies: config.secure_cookies,

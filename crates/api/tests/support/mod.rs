@@ -362,6 +362,20 @@ impl Store for FakeStore {
     }
 }
 
+/// A file store that holds nothing.
+struct NoFiles;
+
+#[async_trait]
+impl seam_core::ports::FileStore for NoFiles {
+    async fn put(&self, _: WorkspaceId, _: &str, _: &[u8]) -> Result<()> {
+        absent()
+    }
+
+    async fn get(&self, _: WorkspaceId, _: &str) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+}
+
 /// A bus whose subscriptions replay a fixed list of events, then end.
 #[derive(Default)]
 pub struct FakeBus {
@@ -430,6 +444,7 @@ pub fn app_with(
     seam_api::router(ApiState {
         store,
         bus: Arc::new(bus),
+        files: Arc::new(NoFiles),
         metrics,
         config,
     })
