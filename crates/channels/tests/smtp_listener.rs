@@ -739,6 +739,43 @@ async fn the_relay_delivers_through_our_listener_in_clear_and_over_starttls() {
     );
 }
 
+/// A TLS terminator in front of a plain listener, as for SMTPS on port 465 (RFC 8314).
+async fn implicit_tls_front(behind: SocketAddr) -> SocketAddr {
+    let acceptor = tls_config().tls.unwrap();
+    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = front.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (client, _) = front.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let mut client = acceptor.accept(client).await.unwrap();
+                let mut server = TcpStream::connect(behind).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn the_relay_delivers_over_implicit_tls() {
+    let listener = start(config(), RecordingSink::default()).await;
+    let front = implicit_tls_front(listener.address).await;
+    let relay = Relay::new(&relay_config(front, Security::Tls)).unwrap();
+
+    let outcome = relay
+        .send(
+            "agent@seam.test",
+            &["help@support.example".to_string()],
+            MESSAGE.as_bytes(),
+        )
+        .await;
+
+    assert_eq!(outcome, Delivery::Delivered);
+    assert_eq!(listener.sink.received().len(), 1);
+}
+
 #[tokio::test]
 async fn the_relay_maps_550_to_permanent_and_451_to_retry() {
     let refusing = start(config(), RecordingSink::default()).await;
