@@ -10,6 +10,7 @@ mod channels;
 mod conversations;
 mod customers;
 mod duplicates;
+pub mod email;
 mod error;
 mod extract;
 mod health;
@@ -58,6 +59,8 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// Mark cookies `Secure`; turn on whenever Seam is reached over https.
     pub secure_cookies: bool,
+    /// Largest raw mail `POST /api/v1/channels/{id}/email` accepts. Default 25 MiB.
+    pub max_mail_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -66,6 +69,7 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             secure_cookies: false,
+            max_mail_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -94,6 +98,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(privacy::router())
         .merge(channels::router())
         .merge(inbound::router())
+        .merge(email::router(state.config.max_mail_bytes))
         .merge(realtime::router())
         .merge(tracking::router())
         .merge(timeline::router())

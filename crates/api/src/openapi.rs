@@ -11,7 +11,7 @@ use utoipa::{
 
 use crate::{
     ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
-    customers, duplicates, health, import, inbound, merges, messages, privacy, profile, realtime,
+    customers, duplicates, email, health, import, inbound, merges, messages, privacy, profile, realtime,
     regroup, timeline, tracking,
 };
 
@@ -32,7 +32,7 @@ use crate::{
         attributes::list, attributes::create,
         import::import_customers, privacy::export, privacy::erase,
         channels::list, channels::create,
-        inbound::receive,
+        inbound::receive, email::receive_raw,
         realtime::connect,
         tracking::identify, tracking::track, tracking::batch,
         timeline::list, timeline::orders,

@@ -101,7 +101,11 @@ impl Channel {
 }
 
 /// Settings inside a channel's config that are secrets: `(section, key)`.
-const SECRET_SETTINGS: &[(&str, &str)] = &[("relay", "password"), ("dkim", "private_key")];
+const SECRET_SETTINGS: &[(&str, &str)] = &[
+    ("relay", "password"),
+    ("dkim", "private_key"),
+    ("imap", "password"),
+];
 
 /// Checks the configuration a channel kind needs. Kinds whose adapters are not built yet are
 /// refused, so that no channel exists that cannot carry a message.

@@ -572,6 +572,36 @@ pub struct DkimSettings {
     pub private_key: String,
 }
 
+/// A mailbox Seam pulls mail from over IMAP, for businesses that keep their mail provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImapSettings {
+    pub host: String,
+    #[serde(default = "default_imap_port")]
+    pub port: u16,
+    /// TLS from the first byte (port 993); plain IMAP only when false.
+    #[serde(default = "default_true")]
+    pub tls: bool,
+    pub username: String,
+    pub password: Option<String>,
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    /// Move stored mail to this folder; otherwise it is only marked seen.
+    #[serde(default)]
+    pub move_to: Option<String>,
+}
+
+fn default_imap_port() -> u16 {
+    993
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+
 /// An email channel's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailSettings {
@@ -587,6 +617,8 @@ pub struct EmailSettings {
     pub relay: Option<RelaySettings>,
     #[serde(default)]
     pub dkim: Option<DkimSettings>,
+    #[serde(default)]
+    pub imap: Option<ImapSettings>,
 }
 
 impl EmailSettings {
@@ -607,7 +639,7 @@ impl EmailSettings {
 pub(crate) fn validate_config(
     object: serde_json::Map<String, serde_json::Value>,
 ) -> Result<serde_json::Value> {
-    const KEYS: &[&str] = &["address", "from_name", "signature", "relay", "dkim"];
+    const KEYS: &[&str] = &["address", "from_name", "signature", "relay", "dkim", "imap"];
     if let Some(key) = object.keys().find(|key| !KEYS.contains(&key.as_str())) {
         return Err(Error::invalid(
             format!("config.{key}"),
@@ -666,6 +698,19 @@ pub(crate) fn validate_config(
             ));
         }
     }
+    if let Some(imap) = &settings.imap
+        && (imap.host.trim().is_empty()
+            || imap.host.contains(['/', ' ', '\r', '\n'])
+            || imap.port == 0
+            || imap.username.trim().is_empty()
+            || imap.password.is_none()
+            || imap.mailbox.trim().is_empty())
+    {
+        return Err(Error::invalid(
+            "config.imap",
+            "needs a host, a port, a username, a password and a mailbox",
+        ));
+    }
     if let Some(dkim) = &settings.dkim
         && (dkim.domain.trim().is_empty()
             || dkim.selector.trim().is_empty()
@@ -690,4 +735,137 @@ pub async fn decorations(
         .attachments_of_messages(workspace_id, message_ids)
         .await?;
     Ok((emails, files))
+}
+
+/// Everything the email worker needs to write one outbound message as mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundEmail {
+    pub to: String,
+    /// `Re: <the thread's subject> [#token]`.
+    pub subject: String,
+    /// Minted once per message and kept, so a retried send carries the same id.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// The conversation's reply address on the channel.
+    pub reply_to: String,
+}
+
+/// At most this many ids in a References header (the first and the newest ones).
+const MAX_REFERENCES: usize = 20;
+
+/// Threads an outbound message into its conversation's mail: the subject with its tag, the
+/// reply address, In-Reply-To and References from the newest mail of the conversation, and a
+/// Message-ID stored with the message (so the customer's answer threads back to it).
+pub async fn prepare_outbound(
+    store: &dyn Store,
+    settings: &EmailSettings,
+    message: &crate::message::Message,
+    now: Timestamp,
+) -> Result<OutboundEmail> {
+    let to = message
+        .identity
+        .clone()
+        .filter(|_| message.identity_kind == Some(IdentityKind::Email))
+        .ok_or_else(|| Error::Refused {
+            reason: "the message has no email address to go to".into(),
+        })?;
+    let mut tx = store.begin().await?;
+    let mut thread = tx
+        .conversation_email(message.workspace_id, message.conversation_id)
+        .await?;
+    let token = match &thread.reply_token {
+        Some(token) => token.clone(),
+        None => {
+            let token = new_reply_token();
+            thread.reply_token = Some(token.clone());
+            tx.set_conversation_email(message.workspace_id, message.conversation_id, &thread)
+                .await?;
+            token
+        }
+    };
+    let previous = tx
+        .latest_email_of_conversation(message.workspace_id, message.conversation_id, message.id)
+        .await?;
+    let existing = tx
+        .find_email_thread(message.workspace_id, &[own_message_id(settings, message)])
+        .await?;
+    let started = thread
+        .subject
+        .clone()
+        .or_else(|| previous.as_ref().and_then(|mail| mail.details.subject.clone()))
+        .map(|subject| normalise_subject_for_display(&subject))
+        .unwrap_or_else(|| match &settings.from_name {
+            Some(name) => format!("Your conversation with {name}"),
+            None => "Your conversation with us".to_string(),
+        });
+    let subject = format!("Re: {started} {}", subject_tag(&token));
+    let in_reply_to = previous.as_ref().map(|mail| mail.email_message_id.clone());
+    let mut references = previous
+        .as_ref()
+        .map(|mail| mail.details.references.clone())
+        .unwrap_or_default();
+    if let Some(parent) = &in_reply_to {
+        references.push(parent.clone());
+    }
+    if references.len() > MAX_REFERENCES {
+        let tail = references.split_off(references.len() - (MAX_REFERENCES - 1));
+        references.truncate(1);
+        references.extend(tail);
+    }
+    let message_id = own_message_id(settings, message);
+    if existing.is_empty() {
+        tx.insert_message_email(&MessageEmail {
+            message_id: message.id,
+            workspace_id: message.workspace_id,
+            email_message_id: message_id.clone(),
+            details: EmailDetails {
+                message_id: Some(message_id.clone()),
+                in_reply_to: in_reply_to.iter().cloned().collect(),
+                references: references.clone(),
+                subject: Some(subject.clone()),
+                full_text: message.text.clone(),
+                recipients: vec![to.clone()],
+                ..EmailDetails::default()
+            },
+            created_at: now,
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(OutboundEmail {
+        to,
+        subject,
+        message_id,
+        in_reply_to,
+        references,
+        reply_to: reply_address(&settings.address, &token),
+    })
+}
+
+/// The Message-ID of Seam's mail for a message: unique, and recognisable as ours.
+fn own_message_id(settings: &EmailSettings, message: &crate::message::Message) -> String {
+    format!("seam.{}@{}", message.id.0, settings.domain())
+}
+
+/// A subject as it starts a reply: without prefixes and our tag, original case kept.
+fn normalise_subject_for_display(subject: &str) -> String {
+    let folded = normalise_subject(subject);
+    // Keep the original spelling: cut the same number of characters from the end.
+    let original: String = subject
+        .replace(
+            &token_of_subject(subject)
+                .map(|token| subject_tag(&token))
+                .unwrap_or_default(),
+            "",
+        )
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let count = folded.chars().count();
+    let total = original.chars().count();
+    if count == 0 || count > total {
+        return original;
+    }
+    original.chars().skip(total - count).collect()
 }

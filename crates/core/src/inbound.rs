@@ -66,12 +66,23 @@ pub async fn authenticate_api_channel(
     channel_id: ChannelId,
     bearer: Option<&str>,
 ) -> Result<Channel> {
+    authenticate_channel(store, channel_id, ChannelKind::Api, bearer).await
+}
+
+/// The channel's credential check for any kind with an authenticated inbound endpoint (the
+/// API channel's messages, the email channel's raw mail): the bearer must equal its secret.
+pub async fn authenticate_channel(
+    store: &dyn Store,
+    channel_id: ChannelId,
+    kind: ChannelKind,
+    bearer: Option<&str>,
+) -> Result<Channel> {
     let bearer = bearer.ok_or(Error::Unauthorized)?;
     let channel = store
         .find_channel(channel_id)
         .await?
         .ok_or(Error::Unauthorized)?;
-    if channel.kind != ChannelKind::Api || !secrets_equal(&channel.secret, bearer) {
+    if channel.kind != kind || !secrets_equal(&channel.secret, bearer) {
         return Err(Error::Unauthorized);
     }
     Ok(channel)

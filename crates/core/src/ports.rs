@@ -546,6 +546,13 @@ pub trait Tx: Send {
         at: Timestamp,
         reason: &str,
     ) -> Result<bool>;
+    /// The newest email message of a conversation other than `except`, inbound or outbound.
+    async fn latest_email_of_conversation(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        except: MessageId,
+    ) -> Result<Option<MessageEmail>>;
     /// The email address of a customer to write to: of those not bouncing, the one they last
     /// wrote from, else the newest.
     async fn deliverable_email_of_customer(

@@ -35,6 +35,22 @@ pub struct ConfigArgs {
     /// `nats://…` for a cluster bus; the in-process bus when absent.
     #[arg(long = "nats-url", env = "SEAM_NATS_URL", global = true)]
     pub nats_url: Option<String>,
+    /// The name the SMTP listener greets with and writes in `Received:` headers.
+    #[arg(long = "smtp-hostname", env = "SEAM_SMTP_HOSTNAME", global = true)]
+    pub smtp_hostname: Option<String>,
+    /// PEM certificate chain for the SMTP listener's STARTTLS (with `--smtp-tls-key`).
+    #[arg(long = "smtp-tls-cert", env = "SEAM_SMTP_TLS_CERT", global = true)]
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for the SMTP listener's STARTTLS.
+    #[arg(long = "smtp-tls-key", env = "SEAM_SMTP_TLS_KEY", global = true)]
+    pub smtp_tls_key: Option<PathBuf>,
+    /// Largest message the SMTP listener and the raw-mail endpoint accept, in bytes.
+    #[arg(
+        long = "smtp-max-message-bytes",
+        env = "SEAM_SMTP_MAX_MESSAGE_BYTES",
+        global = true
+    )]
+    pub smtp_max_message_bytes: Option<usize>,
     /// Attempts before a delivery job is declared dead.
     #[arg(
         long = "job-max-attempts",
@@ -59,6 +75,10 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     http_addr: Option<SocketAddr>,
     smtp_addr: Option<SocketAddr>,
+    smtp_hostname: Option<String>,
+    smtp_tls_cert: Option<PathBuf>,
+    smtp_tls_key: Option<PathBuf>,
+    smtp_max_message_bytes: Option<usize>,
     database_url: Option<String>,
     nats_url: Option<String>,
     job_max_attempts: Option<i32>,
@@ -71,6 +91,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub http_addr: SocketAddr,
     pub smtp_addr: SocketAddr,
+    pub smtp: SmtpSettings,
     pub database_url: String,
     pub nats_url: Option<String>,
     pub job_max_attempts: i32,
@@ -79,6 +100,18 @@ pub struct Config {
     /// How long shutdown waits for in-flight requests and jobs.
     pub shutdown_grace: Duration,
 }
+
+/// The SMTP listener's settings.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub hostname: String,
+    /// Certificate chain and key files for STARTTLS; plain SMTP only when absent.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub max_message_bytes: usize,
+}
+
+/// 25 MiB, the common limit of mail providers.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 
 impl Config {
     pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Config> {
@@ -113,8 +146,33 @@ impl Config {
         if !(1..=50).contains(&job_max_attempts) {
             bail!("job max attempts must be between 1 and 50");
         }
+        let tls = match (
+            args.smtp_tls_cert.clone().or(file.smtp_tls_cert),
+            args.smtp_tls_key.clone().or(file.smtp_tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("the SMTP listener needs both a TLS certificate and its key, or neither"),
+        };
+        let max_message_bytes = args
+            .smtp_max_message_bytes
+            .or(file.smtp_max_message_bytes)
+            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+        if !(64 * 1024..=200 * 1024 * 1024).contains(&max_message_bytes) {
+            bail!("the SMTP message size limit must be between 64 KiB and 200 MiB");
+        }
+        let smtp = SmtpSettings {
+            hostname: args
+                .smtp_hostname
+                .clone()
+                .or(file.smtp_hostname)
+                .unwrap_or_else(|| "localhost".into()),
+            tls,
+            max_message_bytes,
+        };
         Ok(Config {
             data_dir,
+            smtp,
             http_addr: args
                 .http_addr
                 .or(file.http_addr)

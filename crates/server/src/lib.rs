@@ -4,6 +4,7 @@
 pub mod config;
 pub mod customer_data;
 pub mod demo;
+pub mod email;
 pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -49,6 +50,7 @@ fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
 /// A started server.
 pub struct Running {
     pub http_addr: SocketAddr,
+    pub smtp_addr: SocketAddr,
     pub store: Arc<dyn Store>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
@@ -76,6 +78,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
         metrics,
         config: seam_api::ApiConfig {
             secure_cookies: config.secure_cookies,
+            max_mail_bytes: config.smtp.max_message_bytes,
             ..seam_api::ApiConfig::default()
         },
     };
@@ -88,7 +91,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     let jobs_wake = Arc::new(tokio::sync::Notify::new());
     let http = seam_channels::http::client(std::time::Duration::from_secs(15))
         .map_err(|error| anyhow::anyhow!("building the HTTP client: {error}"))?;
-    let workers = vec![
+    let mut workers = vec![
         tokio::spawn(workers::relay::run(
             store.clone(),
             bus.clone(),
@@ -97,12 +100,28 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
             shutdown_rx.clone(),
         )),
         tokio::spawn(workers::jobs::run(
-            workers::jobs::Runner::new(store.clone(), http, config.job_max_attempts),
+            workers::jobs::Runner::new(
+                store.clone(),
+                http,
+                Arc::new(email::Mailer::new(store.clone())),
+                config.job_max_attempts,
+            ),
             jobs_wake,
             shutdown_rx.clone(),
         )),
         tokio::spawn(workers::gauges::run(store.clone(), shutdown_rx.clone())),
     ];
+    let book = Arc::new(email::AddressBook::new(store.clone()));
+    let intake = Arc::new(email::MailIntake::new(store.clone(), files.clone(), book));
+    let (smtp_addr, smtp) =
+        email::start_listener(config.smtp_addr, &config.smtp, intake.clone(), shutdown_rx.clone())
+            .await?;
+    workers.push(smtp);
+    workers.push(tokio::spawn(email::run_mailboxes(
+        store.clone(),
+        intake,
+        shutdown_rx.clone(),
+    )));
 
     let mut stop = shutdown_rx;
     let server = tokio::spawn(async move {
@@ -117,6 +136,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     });
     Ok(Running {
         http_addr,
+        smtp_addr,
         store,
         shutdown,
         server,

@@ -220,6 +220,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     };
     let running = start(&config, database).await?;
     // The one line scripts and tests wait for.
+    println!("seam smtp on {}", running.smtp_addr);
     println!("seam listening on http://{}", running.http_addr);
     if let Some(seeded) = seeded {
         seeded.print_instructions(running.http_addr);

@@ -733,6 +733,20 @@ impl<D: Driver> Tx for SqlTx<D> {
         Ok(changed > 0)
     }
 
+    async fn latest_email_of_conversation(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        except: MessageId,
+    ) -> Result<Option<seam_core::email::MessageEmail>> {
+        self.optional(crate::tables::email::latest_of_conversation(
+            workspace_id,
+            conversation_id,
+            except,
+        ))
+        .await
+    }
+
     async fn deliverable_email_of_customer(
         &mut self,
         workspace_id: WorkspaceId,

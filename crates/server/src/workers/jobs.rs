@@ -8,6 +8,7 @@ use chrono::Utc;
 use seam_channels::api_channel::{self, Delivery};
 use seam_core::{
     Error, Result,
+    channel::ChannelKind,
     ids::{ChannelId, MessageId},
     jobs::{Job, Retry, kind, next_attempt},
     message::{DeliveryStatus, MessageKind},
@@ -15,6 +16,8 @@ use seam_core::{
     ports::Store,
 };
 use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::email::Mailer;
 
 /// Jobs run at once per node.
 const CONCURRENCY: usize = 32;
@@ -26,14 +29,21 @@ const POLL: Duration = Duration::from_millis(500);
 pub struct Runner {
     store: Arc<dyn Store>,
     http: reqwest::Client,
+    mailer: Arc<Mailer>,
     max_attempts: i32,
 }
 
 impl Runner {
-    pub fn new(store: Arc<dyn Store>, http: reqwest::Client, max_attempts: i32) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        http: reqwest::Client,
+        mailer: Arc<Mailer>,
+        max_attempts: i32,
+    ) -> Self {
         Runner {
             store,
             http,
+            mailer,
             max_attempts,
         }
     }
@@ -207,6 +217,21 @@ impl Runner {
             return Ok(Outcome::Permanent {
                 reason: refusal.to_string(),
             });
+        }
+        if channel.kind == ChannelKind::Email {
+            let delivery = self.mailer.send(&channel, &message).await?;
+            if delivery == Delivery::Delivered {
+                record_delivery(
+                    store,
+                    job.workspace_id,
+                    message.id,
+                    DeliveryStatus::Sent,
+                    None,
+                    Utc::now(),
+                )
+                .await?;
+            }
+            return Ok(delivery.into());
         }
         let url = channel.webhook_url().unwrap_or_default().to_string();
         let customer = store

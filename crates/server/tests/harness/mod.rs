@@ -7,6 +7,7 @@
 
 mod actors;
 mod http;
+mod mail;
 mod process;
 mod realtime;
 mod storage;
@@ -19,6 +20,7 @@ use std::{
 
 pub use actors::{Agent, ApiChannel, Received, Session};
 pub use http::{Api, Response, http_client};
+pub use mail::{Delivered, MailServer, send_mail};
 pub use process::{SeamProcess, seam_command, short_id, spawn_seam, spawn_seam_with};
 pub use realtime::Realtime;
 pub use storage::Storage;

@@ -32,6 +32,8 @@ pub fn seam_command() -> Command {
 pub struct SeamProcess {
     pub storage: Storage,
     pub base_url: String,
+    /// Where its SMTP listener took mail (`127.0.0.1:port`), from its start-up lines.
+    pub smtp_addr: String,
     child: Option<Child>,
     log: Arc<Mutex<VecDeque<String>>>,
     /// Everything printed on stdout, across restarts.
@@ -84,6 +86,7 @@ impl SeamProcess {
         let mut process = SeamProcess {
             storage,
             base_url: String::new(),
+            smtp_addr: String::new(),
             child: None,
             log: Arc::new(Mutex::new(VecDeque::new())),
             stdout: Arc::new(Mutex::new(Vec::new())),
@@ -153,6 +156,9 @@ impl SeamProcess {
             let remaining = READY_GUARD.saturating_sub(started.elapsed());
             match ready_rx.recv_timeout(remaining.min(Duration::from_millis(200))) {
                 Ok(line) => {
+                    if let Some(addr) = line.strip_prefix("seam smtp on ") {
+                        self.smtp_addr = addr.trim().to_string();
+                    }
                     if let Some(url) = line.strip_prefix("seam listening on ") {
                         self.base_url = url.trim().trim_end_matches('/').to_string();
                         assert!(

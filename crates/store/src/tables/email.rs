@@ -69,6 +69,25 @@ pub(crate) fn message_emails<D: Driver>(
     .select(read_message_email)
 }
 
+pub(crate) fn latest_of_conversation<D: Driver>(
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    except: MessageId,
+) -> Select<D, MessageEmail> {
+    Sql::<D>::new(
+        "SELECT e.message_id, e.workspace_id, e.email_message_id, e.subject, e.html, e.details,
+            e.created_at
+        FROM message_emails e JOIN messages m ON m.id = e.message_id
+        WHERE e.workspace_id = $1 AND m.workspace_id = $1 AND m.conversation_id = $2
+            AND e.message_id <> $3
+        ORDER BY m.created_at DESC, m.id DESC LIMIT 1",
+    )
+    .uuid(workspace_id.0)
+    .uuid(conversation_id.0)
+    .uuid(except.0)
+    .select(read_message_email)
+}
+
 fn read_hit<D: Driver>(row: Columns<'_, D>) -> Result<ThreadHit> {
     Ok(ThreadHit {
         message_id: MessageId(row.uuid("message_id")?),
