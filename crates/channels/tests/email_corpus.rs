@@ -242,6 +242,17 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
+            automated: Some("List-Unsubscribe"),
+            ..case(
+                "list_unsubscribe_marketing.eml",
+                Exact("Winter flights are 30% off until Friday."),
+            )
+        },
+        Case {
+            automated: Some("junk"),
+            ..case("precedence_junk.eml", Exact("Claim your prize today."))
+        },
+        Case {
             automated: Some("bounce"),
             bounce: Some((
                 "5.1.1",
@@ -368,7 +379,7 @@ pub fn assert_safe_html(html: &str, context: &str) {
                 "{context}: {name} in {html}"
             );
             if matches!(name.as_str(), "href" | "src") {
-                let allowed = ["http://", "https://", "mailto:", "tel:", "cid:"];
+                let allowed = ["http:", "https:", "mailto:", "tel:", "cid:"];
                 assert!(
                     allowed
                         .iter()

@@ -208,7 +208,7 @@ fn assert_html_safe(html: &str, context: &str) {
                 "{context}: handler {name} in <{tag}>"
             );
             if name == "href" || name == "src" {
-                let ok = ["http://", "https://", "mailto:", "tel:", "cid:"]
+                let ok = ["http:", "https:", "mailto:", "tel:", "cid:"]
                     .iter()
                     .any(|scheme| value.starts_with(scheme));
                 assert!(ok, "{context}: {name}={value}");

@@ -100,12 +100,13 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<ParsedEmail, ParseError> {
         return Err(ParseError::NotAMessage);
     }
 
-    let from = message
-        .from()
-        .and_then(headers::first_address)
-        .ok_or(ParseError::NoFrom)?;
+    let from = message.from().and_then(headers::first_address);
     let return_path = headers::return_path(&message);
     let bounce = bounce::detect(&message);
+    // Some mailers send reports from a bare "MAILER-DAEMON"; a report needs no sender.
+    if from.is_none() && bounce.is_none() {
+        return Err(ParseError::NoFrom);
+    }
 
     let full_text = body_text(&message);
     let html = body_html(&message).map(|html| sanitise::sanitise_html(&html));
@@ -116,7 +117,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<ParsedEmail, ParseError> {
         attachments::collect(&message, limits)
     };
 
-    let stripped = strip_quoted(&full_text);
+    // Quotes are looked for in the part that is kept, so a huge body costs no more than that.
+    let stripped = strip_quoted(truncate(&full_text, MAX_FULL_TEXT_BYTES));
     let mut text = stripped.text;
     if text.trim().is_empty() {
         // A message that is only files: name them, so the conversation shows something.
@@ -161,7 +163,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<ParsedEmail, ParseError> {
     };
 
     Ok(ParsedEmail {
-        from: Some(from),
+        from,
         reply_to: message.reply_to().and_then(headers::first_address),
         to: message.to().map(headers::addresses).unwrap_or_default(),
         cc: message.cc().map(headers::addresses).unwrap_or_default(),

@@ -375,3 +375,27 @@ fn text_is_cut_to_the_core_limit_on_a_character_boundary() {
     assert!(parsed.text.len() > MAX_TEXT_BYTES - 4);
     assert!(parsed.text.chars().all(|c| c == 'ب'));
 }
+
+#[test]
+fn a_report_from_a_bare_mailer_daemon_is_still_a_bounce() {
+    let raw = dsn("5.1.1", "failed").replace(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>",
+        "From: MAILER-DAEMON",
+    );
+    let parsed = parse_ok(&raw);
+    assert_eq!(parsed.from, None);
+    assert_eq!(
+        parsed.bounce.and_then(|bounce| bounce.status),
+        Some("5.1.1".to_owned())
+    );
+}
+
+#[test]
+fn a_huge_body_is_kept_within_bounds() {
+    let body = "Hello again.\r\n".repeat(200_000);
+    let raw = format!("From: a@example.com\r\n\r\n{body}");
+    let parsed = parse_ok(&raw);
+    assert!(parsed.text.len() <= MAX_TEXT_BYTES);
+    assert!(parsed.details.full_text.len() <= MAX_FULL_TEXT_BYTES);
+    assert!(parsed.text.starts_with("Hello again.\nHello again."));
+}
