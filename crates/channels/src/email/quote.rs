@@ -145,6 +145,9 @@ fn is_original_message_line(line: &str) -> bool {
         "الرسالة الأصلية",
         "پیام اصلی",
         "reply message",
+        "ursprüngliche nachricht",
+        "message d'origine",
+        "mensaje original",
     ]
     .iter()
     .any(|label| inner == *label)
@@ -321,6 +324,16 @@ mod tests {
         let text =
             "See attached.\n\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nold text";
         assert_eq!(new_text(text), "See attached.");
+    }
+
+    #[test]
+    fn localised_original_message_separators_cut_but_forwards_do_not() {
+        let german = "Passt.\n\n-----Ursprüngliche Nachricht-----\nVon: Support\n\nalt";
+        assert_eq!(new_text(german), "Passt.");
+        let arabic = "تمام\n\n-----الرسالة الأصلية-----\nمن: الدعم\n\nقديم";
+        assert_eq!(new_text(arabic), "تمام");
+        let forward = "FYI\n\n---------- Forwarded message ---------\nFrom: Bank\n\nYour statement";
+        assert_eq!(new_text(forward), forward);
     }
 
     #[test]
