@@ -8,3 +8,6 @@ pub mod relay;
 pub mod render;
 pub mod sanitise;
 pub mod smtp;
+
+// Sender authentication (SPF, DKIM, DMARC): the one part that looks things up in DNS.
+pub mod auth;
