@@ -62,10 +62,11 @@ impl From<Channel> for ChannelView {
 pub struct CreatedChannelView {
     #[serde(flatten)]
     pub channel: ChannelView,
-    /// API channels: the bearer secret for the inbound endpoint; shown only here.
+    /// API and email channels: the bearer secret for the inbound endpoint; shown only here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
-    /// API channels: the path to POST inbound messages to.
+    /// API channels: the path to POST inbound messages to; email channels: the path to POST
+    /// raw mail to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbound_url: Option<String>,
 }
@@ -127,10 +128,15 @@ pub(crate) async fn create(
         chrono::Utc::now(),
     )
     .await?;
-    let is_api = created.channel.kind == ChannelKind::Api;
+    // Channels with an authenticated inbound endpoint show its path and secret, once.
+    let inbound_url = match created.channel.kind {
+        ChannelKind::Api => Some(inbound_path(created.channel.id.0)),
+        ChannelKind::Email => Some(format!("/api/v1/channels/{}/email", created.channel.id.0)),
+        _ => None,
+    };
     let view = CreatedChannelView {
-        inbound_url: is_api.then(|| inbound_path(created.channel.id.0)),
-        secret: is_api.then_some(created.secret),
+        secret: inbound_url.is_some().then_some(created.secret),
+        inbound_url,
         channel: created.channel.into(),
     };
     Ok((

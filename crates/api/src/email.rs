@@ -117,13 +117,9 @@ pub(crate) async fn receive_raw(
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok()),
     );
-    let channel = inbound::authenticate_channel(
-        state.store.as_ref(),
-        channel_id,
-        ChannelKind::Email,
-        bearer,
-    )
-    .await?;
+    let channel =
+        inbound::authenticate_channel(state.store.as_ref(), channel_id, ChannelKind::Email, bearer)
+            .await?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge

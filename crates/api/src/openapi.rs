@@ -11,8 +11,8 @@ use utoipa::{
 
 use crate::{
     ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
-    customers, duplicates, email, health, import, inbound, merges, messages, privacy, profile, realtime,
-    regroup, timeline, tracking,
+    customers, duplicates, email, health, import, inbound, merges, messages, privacy, profile,
+    realtime, regroup, timeline, tracking,
 };
 
 #[derive(OpenApi)]

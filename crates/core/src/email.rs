@@ -793,7 +793,11 @@ pub async fn prepare_outbound(
     let started = thread
         .subject
         .clone()
-        .or_else(|| previous.as_ref().and_then(|mail| mail.details.subject.clone()))
+        .or_else(|| {
+            previous
+                .as_ref()
+                .and_then(|mail| mail.details.subject.clone())
+        })
         .map(|subject| normalise_subject_for_display(&subject))
         .unwrap_or_else(|| match &settings.from_name {
             Some(name) => format!("Your conversation with {name}"),

@@ -207,7 +207,9 @@ impl ImapSink for MailboxIntake {
         let address = EmailSettings::of(&self.channel)
             .map(|settings| settings.address)
             .unwrap_or_default();
-        self.intake.take(&self.channel, &[address], false, &raw).await
+        self.intake
+            .take(&self.channel, &[address], false, &raw)
+            .await
     }
 }
 
@@ -321,7 +323,11 @@ impl Mailer {
         }
     }
 
-    async fn relay(&self, channel: &Channel, settings: &EmailSettings) -> Result<Arc<Relay>, String> {
+    async fn relay(
+        &self,
+        channel: &Channel,
+        settings: &EmailSettings,
+    ) -> Result<Arc<Relay>, String> {
         let relay = settings
             .relay
             .clone()
@@ -418,6 +424,9 @@ mod tests {
             super::base_address("<Support+abc123@Acme.Example>"),
             "support@acme.example"
         );
-        assert_eq!(super::base_address("sales@acme.example"), "sales@acme.example");
+        assert_eq!(
+            super::base_address("sales@acme.example"),
+            "sales@acme.example"
+        );
     }
 }

@@ -113,9 +113,13 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     ];
     let book = Arc::new(email::AddressBook::new(store.clone()));
     let intake = Arc::new(email::MailIntake::new(store.clone(), files.clone(), book));
-    let (smtp_addr, smtp) =
-        email::start_listener(config.smtp_addr, &config.smtp, intake.clone(), shutdown_rx.clone())
-            .await?;
+    let (smtp_addr, smtp) = email::start_listener(
+        config.smtp_addr,
+        &config.smtp,
+        intake.clone(),
+        shutdown_rx.clone(),
+    )
+    .await?;
     workers.push(smtp);
     workers.push(tokio::spawn(email::run_mailboxes(
         store.clone(),

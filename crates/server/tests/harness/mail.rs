@@ -9,9 +9,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use seam_channels::email::smtp::{
-    self, Envelope, MailSink, RcptVerdict, SinkError, SmtpConfig,
-};
+use seam_channels::email::smtp::{self, Envelope, MailSink, RcptVerdict, SinkError, SmtpConfig};
 use tokio::sync::watch;
 
 /// Sends `raw` from `from` to `to` through the SMTP server at `addr` with smtplib. `Err` holds
