@@ -2,12 +2,14 @@
 //! channel from many concurrent clients, reports throughput and latency, checks the end state
 //! in the database, and measures the raw limit: the same rows written directly with sqlx in the
 //! same transaction pattern on the same database. `seam-bench import` measures the customer
-//! import instead (see `import`), `seam-bench track` event ingest through the batch endpoint.
+//! import instead (see `import`), `seam-bench track` event ingest through the batch endpoint, `seam-bench smtp` mail
+//! ingest through the SMTP listener.
 
 mod corpus;
 mod driver;
 mod import;
 mod raw;
+mod smtp;
 mod track;
 mod verify;
 
@@ -59,6 +61,10 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 async fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("import") {
         return import::run(&import::ImportOptions::parse_from(std::env::args().skip(1)));
+    }
+    if std::env::args().nth(1).as_deref() == Some("smtp") {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        return smtp::run(&smtp::SmtpOptions::parse_from(std::env::args().skip(1))).await;
     }
     if std::env::args().nth(1).as_deref() == Some("track") {
         let _ = rustls::crypto::ring::default_provider().install_default();
