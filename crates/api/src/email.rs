@@ -15,7 +15,7 @@ use seam_channels::email::parse::{self, Limits};
 use seam_core::{
     Error, Result,
     channel::{Channel, ChannelKind},
-    email::{self, BounceOutcome},
+    email::{self, AuthResults, BounceOutcome},
     ids::ChannelId,
     inbound::{self, Received},
     ports::{FileStore, Store},
@@ -54,6 +54,7 @@ pub async fn ingest(
     channel: &Channel,
     recipients: &[String],
     null_sender: bool,
+    auth: Option<AuthResults>,
     raw: &[u8],
 ) -> Result<Ingested> {
     let parsed = parse::parse(raw, &Limits::default())
@@ -70,6 +71,17 @@ pub async fn ingest(
         return Ok(Ingested::Bounce(outcome));
     }
     let mut message = parsed.into_inbound(channel.id, recipients);
+    if let Some(auth) = auth {
+        // A From address that fails DMARC is not proven: it never merges identities.
+        if auth.dmarc_failed() {
+            for sender in &mut message.sender {
+                sender.verified = false;
+            }
+        }
+        if let Some(details) = message.email.as_mut() {
+            details.auth = Some(auth);
+        }
+    }
     if null_sender
         && let Some(details) = message.email.as_mut()
         && details.automated.is_none()
@@ -139,6 +151,7 @@ pub(crate) async fn receive_raw(
         &channel,
         &[address],
         false,
+        None,
         &body,
     )
     .await?;

@@ -16,8 +16,7 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Parser;
 use lettre::{
-    AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
-    address::Envelope,
+    AsyncSmtpTransport, AsyncTransport, Tokio1Executor, address::Envelope,
     transport::smtp::PoolConfig,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -26,7 +25,10 @@ use serde_json::{Value, json};
 use crate::driver::login;
 
 #[derive(Parser, Debug, Clone)]
-#[command(name = "seam-bench smtp", about = "Mail ingest through the SMTP listener")]
+#[command(
+    name = "seam-bench smtp",
+    about = "Mail ingest through the SMTP listener"
+)]
 pub struct SmtpOptions {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
@@ -74,7 +76,10 @@ fn message(from: &str, to: &str, id: &str, in_reply_to: Option<&str>, size: usiz
         check where it is and tell me when it will arrive? Thank you very much. ";
     let paragraphs = (size / 2 / PARAGRAPH.len()).max(1);
     let text = PARAGRAPH.repeat(paragraphs);
-    let html = format!("<html><body><p>{}</p></body></html>", PARAGRAPH.repeat(paragraphs));
+    let html = format!(
+        "<html><body><p>{}</p></body></html>",
+        PARAGRAPH.repeat(paragraphs)
+    );
     let threading = in_reply_to
         .map(|parent| format!("In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"))
         .unwrap_or_default();
@@ -125,7 +130,10 @@ pub async fn run(options: &SmtpOptions) -> anyhow::Result<()> {
                     } else {
                         None
                     };
-                    (format!("customer-{run_id}-{sender}@mail.example"), parent.map(|p| (sender, p)))
+                    (
+                        format!("customer-{run_id}-{sender}@mail.example"),
+                        parent.map(|p| (sender, p)),
+                    )
                 } else {
                     (format!("new-{run_id}-{n}@mail.example"), None)
                 };

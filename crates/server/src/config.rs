@@ -51,6 +51,13 @@ pub struct ConfigArgs {
         global = true
     )]
     pub smtp_max_message_bytes: Option<usize>,
+    /// Check SPF, DKIM and DMARC of mail arriving over SMTP (default true; needs DNS).
+    #[arg(
+        long = "smtp-sender-checks",
+        env = "SEAM_SMTP_SENDER_CHECKS",
+        global = true
+    )]
+    pub smtp_sender_checks: Option<bool>,
     /// Attempts before a delivery job is declared dead.
     #[arg(
         long = "job-max-attempts",
@@ -79,6 +86,7 @@ struct FileConfig {
     smtp_tls_cert: Option<PathBuf>,
     smtp_tls_key: Option<PathBuf>,
     smtp_max_message_bytes: Option<usize>,
+    smtp_sender_checks: Option<bool>,
     database_url: Option<String>,
     nats_url: Option<String>,
     job_max_attempts: Option<i32>,
@@ -108,6 +116,8 @@ pub struct SmtpSettings {
     /// Certificate chain and key files for STARTTLS; plain SMTP only when absent.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub max_message_bytes: usize,
+    /// Evaluate SPF, DKIM and DMARC of mail arriving over SMTP.
+    pub sender_checks: bool,
 }
 
 /// 25 MiB, the common limit of mail providers.
@@ -169,6 +179,10 @@ impl Config {
                 .unwrap_or_else(|| "localhost".into()),
             tls,
             max_message_bytes,
+            sender_checks: args
+                .smtp_sender_checks
+                .or(file.smtp_sender_checks)
+                .unwrap_or(true),
         };
         Ok(Config {
             data_dir,

@@ -9,10 +9,12 @@ use std::{
 
 use anyhow::Context;
 use async_trait::async_trait;
+use mail_auth::MessageAuthenticator;
 use seam_api::email::{Ingested, ingest};
 use seam_channels::{
     api_channel::Delivery,
     email::{
+        auth::{self, DnsCache},
         imap::{self, ImapConfig, ImapSink, Processed},
         parse::Address,
         relay::{Relay, RelayConfig, Security},
@@ -23,7 +25,7 @@ use seam_channels::{
 use seam_core::{
     Error,
     channel::{Channel, ChannelKind},
-    email::{EmailSettings, prepare_outbound},
+    email::{AuthResults, EmailSettings, prepare_outbound},
     ids::ChannelId,
     message::Message,
     ports::{FileStore, Store},
@@ -92,16 +94,67 @@ fn base_address(recipient: &str) -> String {
     }
 }
 
+/// SPF, DKIM and DMARC for mail arriving over SMTP, with DNS answers cached between messages.
+pub struct SenderChecks {
+    authenticator: MessageAuthenticator,
+    cache: DnsCache,
+    hostname: String,
+}
+
+/// The checks never hold a message longer than this; past it, the results say `temperror`.
+const CHECKS_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl SenderChecks {
+    /// Checks through the system's resolver.
+    pub fn system(hostname: &str) -> anyhow::Result<SenderChecks> {
+        let authenticator = MessageAuthenticator::new_system_conf()
+            .map_err(|error| anyhow::anyhow!("the DNS resolver for sender checks: {error}"))?;
+        Ok(SenderChecks {
+            authenticator,
+            cache: DnsCache::new(),
+            hostname: hostname.to_string(),
+        })
+    }
+
+    async fn check(&self, envelope: &Envelope, raw: &[u8]) -> AuthResults {
+        let seen = auth::Envelope {
+            client_ip: envelope.peer.ip(),
+            helo: &envelope.helo,
+            mail_from: &envelope.mail_from,
+            host_domain: &self.hostname,
+        };
+        let checked = auth::authenticate(&self.authenticator, &self.cache, raw, &seen);
+        tokio::time::timeout(CHECKS_TIMEOUT, checked)
+            .await
+            .unwrap_or_else(|_| AuthResults {
+                spf: "temperror".into(),
+                dkim: "temperror".into(),
+                dmarc: "temperror".into(),
+            })
+    }
+}
+
 /// Where the SMTP listener and the mailbox pullers put mail: stored before they acknowledge.
 pub struct MailIntake {
     store: Arc<dyn Store>,
     files: Arc<dyn FileStore>,
     book: Arc<AddressBook>,
+    checks: Option<SenderChecks>,
 }
 
 impl MailIntake {
-    pub fn new(store: Arc<dyn Store>, files: Arc<dyn FileStore>, book: Arc<AddressBook>) -> Self {
-        MailIntake { store, files, book }
+    pub fn new(
+        store: Arc<dyn Store>,
+        files: Arc<dyn FileStore>,
+        book: Arc<AddressBook>,
+        checks: Option<SenderChecks>,
+    ) -> Self {
+        MailIntake {
+            store,
+            files,
+            book,
+            checks,
+        }
     }
 
     async fn take(
@@ -109,6 +162,7 @@ impl MailIntake {
         channel: &Channel,
         recipients: &[String],
         null_sender: bool,
+        auth: Option<AuthResults>,
         raw: &[u8],
     ) -> Result<(), SinkError> {
         match ingest(
@@ -117,6 +171,7 @@ impl MailIntake {
             channel,
             recipients,
             null_sender,
+            auth,
             raw,
         )
         .await
@@ -167,6 +222,10 @@ impl MailSink for MailIntake {
     }
 
     async fn deliver(&self, envelope: &Envelope, raw: Vec<u8>) -> Result<(), SinkError> {
+        let auth = match &self.checks {
+            Some(checks) => Some(checks.check(envelope, &raw).await),
+            None => None,
+        };
         // One copy per channel addressed (normally one).
         let mut delivered: Vec<ChannelId> = Vec::new();
         for recipient in &envelope.recipients {
@@ -187,8 +246,14 @@ impl MailSink for MailIntake {
                 })
                 .cloned()
                 .collect();
-            self.take(&channel, &mine, envelope.mail_from.is_empty(), &raw)
-                .await?;
+            self.take(
+                &channel,
+                &mine,
+                envelope.mail_from.is_empty(),
+                auth.clone(),
+                &raw,
+            )
+            .await?;
             delivered.push(channel.id);
         }
         Ok(())
@@ -204,11 +269,12 @@ struct MailboxIntake {
 #[async_trait]
 impl ImapSink for MailboxIntake {
     async fn store(&self, raw: Vec<u8>) -> Result<(), SinkError> {
+        // The mailbox's provider checked the sender already; its verdict is not ours to read.
         let address = EmailSettings::of(&self.channel)
             .map(|settings| settings.address)
             .unwrap_or_default();
         self.intake
-            .take(&self.channel, &[address], false, &raw)
+            .take(&self.channel, &[address], false, None, &raw)
             .await
     }
 }

@@ -112,7 +112,17 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
         tokio::spawn(workers::gauges::run(store.clone(), shutdown_rx.clone())),
     ];
     let book = Arc::new(email::AddressBook::new(store.clone()));
-    let intake = Arc::new(email::MailIntake::new(store.clone(), files.clone(), book));
+    let checks = if config.smtp.sender_checks {
+        Some(email::SenderChecks::system(&config.smtp.hostname)?)
+    } else {
+        None
+    };
+    let intake = Arc::new(email::MailIntake::new(
+        store.clone(),
+        files.clone(),
+        book,
+        checks,
+    ));
     let (smtp_addr, smtp) = email::start_listener(
         config.smtp_addr,
         &config.smtp,

@@ -124,6 +124,11 @@ async fn mail_threads_by_headers_by_reply_address_and_survives_auto_replies_and_
     let (conversation, first) = conversation_of(&agent, "order 1001 has not arrived").await;
     assert_eq!(first["email"]["subject"], "Order 1001 has not arrived");
     assert_eq!(first["identity"], "layla@example.com");
+    // SPF, DKIM and DMARC were evaluated (without DNS here, none of them can pass).
+    for check in ["spf", "dkim", "dmarc"] {
+        let result = first["email"]["auth"][check].as_str().unwrap_or_default();
+        assert!(!result.is_empty() && result != "pass", "{check}: {first:#}");
+    }
 
     // A reply naming it in In-Reply-To joins the same conversation, even once resolved.
     resolve(&agent, &conversation).await;
