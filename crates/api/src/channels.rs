@@ -61,7 +61,8 @@ impl From<Channel> for ChannelView {
 pub struct CreatedChannelView {
     #[serde(flatten)]
     pub channel: ChannelView,
-    /// API channels: the bearer secret for the inbound endpoint; shown only here.
+    /// API channels: the bearer secret for the inbound endpoint; webchat channels: the key of
+    /// `user_hash` (identity verification). Shown only here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     /// API channels: the path to POST inbound messages to.
@@ -127,9 +128,11 @@ pub(crate) async fn create(
     )
     .await?;
     let is_api = created.channel.kind == ChannelKind::Api;
+    // Website chat: the secret signs `user_hash` for identity verification; shown once too.
+    let shows_secret = is_api || created.channel.kind == ChannelKind::Webchat;
     let view = CreatedChannelView {
         inbound_url: is_api.then(|| inbound_path(created.channel.id.0)),
-        secret: is_api.then_some(created.secret),
+        secret: shows_secret.then_some(created.secret),
         channel: created.channel.into(),
     };
     Ok((

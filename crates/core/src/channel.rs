@@ -116,6 +116,7 @@ pub fn validate_config(kind: ChannelKind, config: &serde_json::Value) -> Result<
             }
             Ok(serde_json::Value::Object(object))
         }
+        ChannelKind::Webchat => crate::webchat::validate_config(object),
         other => Err(Error::invalid(
             "kind",
             format!(

@@ -489,6 +489,11 @@ pub trait Tx: Send {
         customer_id: CustomerId,
         consent: &Consent,
     ) -> Result<()>;
+
+    // Website chat.
+    /// Saves the message's channel, identity and identity kind (a reply re-routed from the
+    /// widget to email).
+    async fn update_message_route(&mut self, message: &Message) -> Result<()>;
 }
 
 /// Realtime fan-out. Subjects are per workspace; delivery is at most once.

@@ -66,6 +66,8 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     let bus: Arc<dyn Bus> = Arc::new(seam_bus::InProcessBus::new());
     let metrics = install_metrics();
     let (shutdown, shutdown_rx) = watch::channel(false);
+    // Website chat: the widgets connected to this node, shared by the API and the job runner.
+    let presence = Arc::new(seam_api::widget::WidgetPresence::new());
 
     let state = seam_api::ApiState {
         store: store.clone(),
@@ -75,6 +77,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
             secure_cookies: config.secure_cookies,
             ..seam_api::ApiConfig::default()
         },
+        presence: presence.clone(),
     };
     let router = seam_api::router(state);
     let listener = tokio::net::TcpListener::bind(config.http_addr)
@@ -94,7 +97,8 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
             shutdown_rx.clone(),
         )),
         tokio::spawn(workers::jobs::run(
-            workers::jobs::Runner::new(store.clone(), http, config.job_max_attempts),
+            workers::jobs::Runner::new(store.clone(), http, config.job_max_attempts)
+                .with_presence(presence),
             jobs_wake,
             shutdown_rx.clone(),
         )),

@@ -643,4 +643,11 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.defer(profile::upsert_consent(workspace_id, customer_id, consent))
             .await
     }
+
+    // Website chat.
+    async fn update_message_route(&mut self, message: &Message) -> Result<()> {
+        self.execute(crate::tables::webchat::update_route(message))
+            .await
+            .map(drop)
+    }
 }

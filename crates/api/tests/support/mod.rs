@@ -404,6 +404,7 @@ pub fn app_with(
         bus: Arc::new(bus),
         metrics,
         config,
+        presence: Arc::new(seam_api::widget::WidgetPresence::new()),
     })
 }
 
