@@ -191,7 +191,7 @@
     'font:14px/1.45 system-ui,-apple-system,"Segoe UI",Tahoma,sans-serif;color:#1d2330}' +
     '.seam *{box-sizing:border-box;font:inherit}' +
     '.seam-launcher{width:56px;height:56px;border-radius:50%;border:0;background:#2b59c3;color:#fff;' +
-    'cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative;font-size:24px}' +
+    'cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);position:relative;display:grid;place-items:center}' +
     '.seam-badge{position:absolute;inset-block-start:-4px;inset-inline-end:-4px;min-width:20px;height:20px;' +
     'border-radius:10px;background:#d93025;color:#fff;font-size:12px;line-height:20px;padding:0 5px}' +
     '.seam-badge[hidden]{display:none}' +
@@ -233,7 +233,10 @@
     '<form class="seam-composer"><textarea class="seam-input" rows="1"></textarea>' +
     '<button class="seam-send" type="submit"></button></form>' +
     '</div>' +
-    '<button class="seam-launcher" type="button">💬<span class="seam-badge" hidden></span></button>' +
+    '<button class="seam-launcher" type="button">' +
+    '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" ' +
+    'd="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
+    '<span class="seam-badge" hidden></span></button>' +
     '</div>';
 
   /** @param {string} selector */

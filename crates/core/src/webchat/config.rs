@@ -68,9 +68,7 @@ impl WebchatConfig {
         let Some(origin) = origin.and_then(normalise_origin) else {
             return false;
         };
-        self.allowed_origins
-            .iter()
-            .any(|allowed| *allowed == origin)
+        self.allowed_origins.contains(&origin)
     }
 }
 

@@ -151,7 +151,10 @@ mod tests {
             Some((email.id, "ana@example.com".to_string()))
         );
         assert_eq!(
-            email_route(&[visitor.clone()], &[webchat.clone(), email.clone()]),
+            email_route(
+                std::slice::from_ref(&visitor),
+                &[webchat.clone(), email.clone()]
+            ),
             None
         );
         assert_eq!(email_route(&[visitor, address], &[webchat]), None);
@@ -163,7 +166,7 @@ mod tests {
         let claimed = held(IdentityKind::Email, "claimed@example.com", false);
         let verified = held(IdentityKind::Email, "proven@example.com", true);
         assert_eq!(
-            email_route(&[claimed, verified], &[email.clone()]),
+            email_route(&[claimed, verified], std::slice::from_ref(&email)),
             Some((email.id, "proven@example.com".to_string()))
         );
     }
