@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, client::IntoClientRequest};
 
 on_both_backends!(
+    the_widget_script_is_served_for_caching,
     only_the_channels_allowed_origins_may_open_the_widget,
     a_visitors_message_reaches_the_agent_and_the_reply_reaches_the_widget_with_receipts,
     the_same_client_id_twice_stores_one_message,
@@ -214,6 +215,40 @@ async fn customer_of_visitor(agent: &Agent, visitor_id: &str) -> Value {
         })
         .cloned()
         .unwrap_or_else(|| panic!("no customer holds visitor {visitor_id}: {found:?}"))
+}
+
+async fn the_widget_script_is_served_for_caching(backend: Backend) {
+    let seam = spawn_seam(backend).await;
+    let client = harness::http_client();
+
+    let first = client.get(seam.url("/widget.js")).send().await.unwrap();
+    let status = first.status().as_u16();
+    let headers = first.headers().clone();
+    let body = first.text().await.unwrap();
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    let again = client
+        .get(seam.url("/widget.js"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    assert!(body.starts_with("// @ts-check"));
+    assert!(body.contains("/widget/ws?channel="));
+    assert_eq!(again.status().as_u16(), 304);
 }
 
 async fn only_the_channels_allowed_origins_may_open_the_widget(backend: Backend) {
