@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Seam's test command: formatting, lints, the dependency rule, then every test of the
-# workspace on SQLite and on PostgreSQL.
+# workspace on SQLite and on PostgreSQL, then the browser tests of the chat widget.
 #
 # PostgreSQL comes from SEAM_TEST_DATABASE_URL (default: the local server at
 # postgres://postgres@127.0.0.1:5432/postgres); each test run creates and drops its own
@@ -86,4 +86,21 @@ set -e
 # One closing line for the whole workspace: cargo prints one summary per test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
      END { printf "\nseam: %d passed, %d failed\n", p, f }' "$test_log"
-exit "$tests_status"
+if [[ "$tests_status" -ne 0 ]]; then
+  exit "$tests_status"
+fi
+
+step "browser tests (website chat widget)"
+# Drives Debian's Chromium with playwright-core against the `seam` binary the tests built.
+chromium_path=${CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x "$chromium_path" || ! -d web/tests/node_modules/playwright-core ]]; then
+  if $in_ci; then
+    echo "error: CI=true and the browser test cannot run: need $chromium_path and" >&2
+    echo "web/tests/node_modules (.ci/run installs both: apt-get install chromium; npm ci)." >&2
+    exit 1
+  fi
+  echo "WARNING: browser tests NOT RUN: install chromium and run 'npm ci' in web/tests." >&2
+  exit 0
+fi
+cargo build --locked -p seam-server --bin seam
+SEAM_BIN="$PWD/target/debug/seam" CHROMIUM="$chromium_path" node web/tests/widget.spec.mjs

@@ -62,7 +62,8 @@ impl From<Channel> for ChannelView {
 pub struct CreatedChannelView {
     #[serde(flatten)]
     pub channel: ChannelView,
-    /// API and email channels: the bearer secret for the inbound endpoint; shown only here.
+    /// API and email channels: the bearer secret for the inbound endpoint; webchat channels:
+    /// the key of `user_hash` (identity verification). Shown only here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     /// API channels: the path to POST inbound messages to; email channels: the path to POST
@@ -128,14 +129,16 @@ pub(crate) async fn create(
         chrono::Utc::now(),
     )
     .await?;
-    // Channels with an authenticated inbound endpoint show its path and secret, once.
+    // Channels with an authenticated inbound endpoint show its path and secret, once; website
+    // chat shows its secret too, the key that signs `user_hash` for identity verification.
     let inbound_url = match created.channel.kind {
         ChannelKind::Api => Some(inbound_path(created.channel.id.0)),
         ChannelKind::Email => Some(format!("/api/v1/channels/{}/email", created.channel.id.0)),
         _ => None,
     };
+    let shows_secret = inbound_url.is_some() || created.channel.kind == ChannelKind::Webchat;
     let view = CreatedChannelView {
-        secret: inbound_url.is_some().then_some(created.secret),
+        secret: shows_secret.then_some(created.secret),
         inbound_url,
         channel: created.channel.into(),
     };

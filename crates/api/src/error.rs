@@ -21,6 +21,8 @@ pub enum ApiError {
     CsrfFailed,
     /// A WebSocket handshake whose `Origin` is not this server.
     OriginRejected,
+    /// A widget WebSocket handshake from a page the channel does not allow.
+    WidgetOriginRejected,
     /// A WebSocket endpoint called without a WebSocket handshake.
     WebSocketRequired,
     /// The body is not JSON at all (syntax error, truncated, wrong encoding).
@@ -132,6 +134,12 @@ impl ApiError {
                 S::FORBIDDEN,
                 "csrf_failed",
                 "missing or wrong X-CSRF-Token header".into(),
+                None,
+            ),
+            ApiError::WidgetOriginRejected => (
+                S::FORBIDDEN,
+                "forbidden",
+                "this site is not among the channel's allowed_origins".into(),
                 None,
             ),
             ApiError::OriginRejected => (

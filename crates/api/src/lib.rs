@@ -27,6 +27,7 @@ mod realtime;
 mod regroup;
 mod timeline;
 mod tracking;
+pub mod widget;
 
 use std::{sync::Arc, time::Duration};
 
@@ -49,6 +50,8 @@ pub struct ApiState {
     /// Renders `/metrics`; `None` answers 404 there.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     pub config: ApiConfig,
+    /// The website chat widgets connected to this node (see `widget`).
+    pub presence: Arc<widget::WidgetPresence>,
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +105,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(realtime::router())
         .merge(tracking::router())
         .merge(timeline::router())
+        // Website chat: /widget.js, /widget/ws and the agent's typing signal.
+        .merge(widget::router())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

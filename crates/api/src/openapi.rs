@@ -12,7 +12,7 @@ use utoipa::{
 use crate::{
     ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
     customers, duplicates, email, health, import, inbound, merges, messages, privacy, profile,
-    realtime, regroup, timeline, tracking,
+    realtime, regroup, timeline, tracking, widget,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,8 @@ use crate::{
         realtime::connect,
         tracking::identify, tracking::track, tracking::batch,
         timeline::list, timeline::orders,
+        // Website chat.
+        widget::script, widget::connect, widget::agent_typing,
     ),
     modifiers(&SecuritySchemes),
 )]

@@ -140,6 +140,7 @@ pub fn validate_config(kind: ChannelKind, config: &serde_json::Value) -> Result<
             Ok(serde_json::Value::Object(object))
         }
         ChannelKind::Email => crate::email::validate_config(object),
+        ChannelKind::Webchat => crate::webchat::validate_config(object),
         other => Err(Error::invalid(
             "kind",
             format!(

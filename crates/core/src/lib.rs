@@ -34,6 +34,7 @@ pub mod text;
 pub mod timeline;
 pub mod tracking;
 pub mod user;
+pub mod webchat;
 pub mod workspace;
 
 pub use error::{Error, Result};

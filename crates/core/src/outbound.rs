@@ -55,6 +55,8 @@ pub fn can_deliver(channel: &Channel) -> Result<()> {
                 channel.name
             ),
         }),
+        // Pushed to the visitor's widget, or by email when the visitor is away (`webchat`).
+        ChannelKind::Webchat => Ok(()),
         other => Err(Error::Refused {
             reason: format!(
                 "channels of kind {} cannot deliver in this version",

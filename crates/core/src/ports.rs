@@ -512,6 +512,11 @@ pub trait Tx: Send {
         consent: &Consent,
     ) -> Result<()>;
 
+    // Website chat.
+    /// Saves the message's channel, identity and identity kind (a reply re-routed from the
+    /// widget to email).
+    async fn update_message_route(&mut self, message: &Message) -> Result<()>;
+
     // Email and files.
     async fn insert_message_email(&mut self, email: &MessageEmail) -> Result<()>;
     /// Messages whose Message-ID is one of `email_message_ids`.

@@ -70,6 +70,8 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     let bus: Arc<dyn Bus> = Arc::new(seam_bus::InProcessBus::new());
     let metrics = install_metrics();
     let (shutdown, shutdown_rx) = watch::channel(false);
+    // Website chat: the widgets connected to this node, shared by the API and the job runner.
+    let presence = Arc::new(seam_api::widget::WidgetPresence::new());
 
     let state = seam_api::ApiState {
         store: store.clone(),
@@ -81,6 +83,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
             max_mail_bytes: config.smtp.max_message_bytes,
             ..seam_api::ApiConfig::default()
         },
+        presence: presence.clone(),
     };
     let router = seam_api::router(state);
     let listener = tokio::net::TcpListener::bind(config.http_addr)
@@ -105,7 +108,8 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
                 http,
                 Arc::new(email::Mailer::new(store.clone())),
                 config.job_max_attempts,
-            ),
+            )
+            .with_presence(presence),
             jobs_wake,
             shutdown_rx.clone(),
         )),

@@ -644,6 +644,13 @@ impl<D: Driver> Tx for SqlTx<D> {
             .await
     }
 
+    // Website chat.
+    async fn update_message_route(&mut self, message: &Message) -> Result<()> {
+        self.execute(crate::tables::webchat::update_route(message))
+            .await
+            .map(drop)
+    }
+
     // Email and files.
     async fn insert_message_email(&mut self, email: &seam_core::email::MessageEmail) -> Result<()> {
         let statement = crate::tables::email::insert_message_email(email)?;

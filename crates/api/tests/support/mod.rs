@@ -447,6 +447,7 @@ pub fn app_with(
         files: Arc::new(NoFiles),
         metrics,
         config,
+        presence: Arc::new(seam_api::widget::WidgetPresence::new()),
     })
 }
 

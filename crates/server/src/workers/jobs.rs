@@ -31,6 +31,8 @@ pub struct Runner {
     http: reqwest::Client,
     mailer: Arc<Mailer>,
     max_attempts: i32,
+    /// Website chat: the widgets connected to this node.
+    presence: Option<Arc<dyn seam_core::webchat::Presence>>,
 }
 
 impl Runner {
@@ -45,7 +47,14 @@ impl Runner {
             http,
             mailer,
             max_attempts,
+            presence: None,
         }
+    }
+
+    /// Website chat: delivers webchat replies to the widgets in `presence`.
+    pub fn with_presence(mut self, presence: Arc<dyn seam_core::webchat::Presence>) -> Self {
+        self.presence = Some(presence);
+        self
     }
 }
 
@@ -213,6 +222,25 @@ impl Runner {
             .get_channel(job.workspace_id, channel_id)
             .await?
             .ok_or(Error::NotFound)?;
+        // Website chat: pushed to the visitor's widgets, or re-routed (workers/webchat.rs).
+        if channel.kind == seam_core::channel::ChannelKind::Webchat {
+            let Some(presence) = self.presence.as_deref() else {
+                return Ok(Outcome::Retry {
+                    reason: "website chat is not served by this node".into(),
+                    retry_after: None,
+                });
+            };
+            use super::webchat::{Handover, deliver};
+            return Ok(
+                match deliver(store, presence, job, &message, &channel).await? {
+                    Handover::WaitForVisitor(wait) => Outcome::Retry {
+                        reason: "the visitor is not on the site; waiting before email".into(),
+                        retry_after: Some(wait),
+                    },
+                    Handover::Pushed | Handover::Rerouted | Handover::LeftQueued => Outcome::Done,
+                },
+            );
+        }
         if let Err(refusal) = can_deliver(&channel) {
             return Ok(Outcome::Permanent {
                 reason: refusal.to_string(),
