@@ -7,7 +7,9 @@
 mod harness;
 
 use futures::{SinkExt, StreamExt};
-use harness::{Agent, Backend, EVENTUALLY, SeamProcess, eventually, spawn_seam};
+use harness::{
+    Agent, Backend, EVENTUALLY, MailServer, SeamProcess, eventually, send_mail, spawn_seam,
+};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, client::IntoClientRequest};
@@ -20,7 +22,7 @@ on_both_backends!(
     a_visitor_token_shows_only_its_own_visitors_conversation,
     a_wrong_user_hash_never_joins_the_existing_customer_and_a_right_one_does,
     too_many_and_too_long_messages_get_error_frames,
-    a_reply_to_an_absent_visitor_who_left_an_email_is_rerouted_to_email,
+    a_reply_to_an_absent_visitor_who_left_an_email_goes_by_email_and_their_answer_comes_back,
     a_reply_to_an_absent_visitor_without_email_waits_for_the_next_visit,
 );
 
@@ -532,37 +534,31 @@ async fn too_many_and_too_long_messages_get_error_frames(backend: Backend) {
     assert_eq!(bad["type"], "error");
 }
 
-/// Adds an email channel straight to the server's database (its kind is configured by the
-/// email part of Seam; here only its existence matters).
-async fn add_email_channel(seam: &SeamProcess, workspace_id: &str) -> String {
-    let url = match seam.storage.database_url() {
-        Some(url) => url,
-        None => format!(
-            "sqlite://{}",
-            seam.storage.data_dir.path().join("seam.db").display()
-        ),
-    };
-    let database = seam_store::connect(&url).await.unwrap();
-    let channel = seam_core::channel::Channel {
-        id: seam_core::ids::ChannelId::new(),
-        workspace_id: seam_core::ids::WorkspaceId::parse(workspace_id).unwrap(),
-        kind: seam_core::channel::ChannelKind::Email,
-        name: "Support mailbox".into(),
-        config: json!({"address": "support@shop.example"}),
-        secret: "unused".into(),
-        created_at: chrono::Utc::now(),
-    };
-    database.store.insert_channel(&channel).await.unwrap();
-    database.close().await;
-    channel.id.to_string()
+/// An email channel whose replies go through a relay to the customer's mail server.
+async fn add_email_channel(agent: &Agent, relay: &MailServer) -> String {
+    let response = agent
+        .api
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "email", "name": "Support mailbox", "config": {
+                "address": "support@shop.example",
+                "relay": {"host": relay.host, "port": relay.port, "security": "none"},
+            }}),
+        )
+        .await;
+    assert_eq!(response.status, 201, "{response:?}");
+    response.json["id"].as_str().unwrap().to_string()
 }
 
-async fn a_reply_to_an_absent_visitor_who_left_an_email_is_rerouted_to_email(backend: Backend) {
+async fn a_reply_to_an_absent_visitor_who_left_an_email_goes_by_email_and_their_answer_comes_back(
+    backend: Backend,
+) {
     // Arrange: a visitor left an email in the pre-chat form, wrote, and left the site.
     let seam = spawn_seam(backend).await;
     let agent = seam.owner_of("Acme").await;
     let channel = create_webchat_channel(&agent).await;
-    let email_channel = add_email_channel(&seam, &agent.workspace_id).await;
+    let relay = MailServer::start().await;
+    let email_channel = add_email_channel(&agent, &relay).await;
     let mut widget = Widget::open(
         &seam,
         &channel,
@@ -610,12 +606,51 @@ async fn a_reply_to_an_absent_visitor_who_left_an_email_is_rerouted_to_email(bac
                 .contains("omid@example.com")),
         "{messages:#?}"
     );
-    // Back on the site, the widget shows the whole thread, the email part included.
+    // The customer's mail server receives it, threaded, with the conversation's reply address.
+    agent
+        .wait_for_delivery_status(conversation_id, &reply_id, "sent")
+        .await;
+    let sent = eventually(
+        "the customer's mail server to receive the reply",
+        || async { relay.delivered().into_iter().next() },
+    )
+    .await;
+    assert_eq!(sent.recipients, vec!["omid@example.com".to_string()]);
+    let message_id = sent.header("Message-ID").unwrap();
+    assert!(sent.header("Reply-To").unwrap().contains("support+"));
+
+    // The customer answers that mail: the answer lands in the same conversation.
+    let answer = format!(
+        "From: Omid <omid@example.com>\r\nTo: support@shop.example\r\n\
+         Subject: Re: your question\r\nMessage-ID: <answer-1@example.com>\r\n\
+         In-Reply-To: {message_id}\r\nReferences: {message_id}\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         The new address is 12 Valiasr Street.\r\n"
+    );
+    send_mail(
+        &seam.smtp_addr,
+        "omid@example.com",
+        &["support@shop.example"],
+        answer.as_bytes(),
+    )
+    .unwrap();
+    eventually("the emailed answer in the conversation", || async {
+        agent
+            .messages(conversation_id)
+            .await
+            .into_iter()
+            .find(|message| message["text"] == "The new address is 12 Valiasr Street.")
+    })
+    .await;
+
+    // Back on the site, the widget shows the whole thread, the email parts included.
     let back = Widget::open(&seam, &channel, visitor).await;
     let shown = &back.welcome["messages"];
-    assert_eq!(shown.as_array().unwrap().len(), 2, "{shown:#?}");
+    assert_eq!(shown.as_array().unwrap().len(), 3, "{shown:#?}");
     assert_eq!(shown[1]["text"], "Yes: reply with the new address.");
     assert_eq!(shown[1]["channel"], "email");
+    assert_eq!(shown[2]["text"], "The new address is 12 Valiasr Street.");
+    assert_eq!(shown[2]["channel"], "email");
 }
 
 async fn a_reply_to_an_absent_visitor_without_email_waits_for_the_next_visit(backend: Backend) {
