@@ -93,6 +93,9 @@ fi
 step "browser tests (website chat widget)"
 # Drives Debian's Chromium with playwright-core against the `seam` binary the tests built.
 chromium_path=${CHROMIUM:-/usr/bin/chromium}
+if [[ ! -d web/tests/node_modules/playwright-core ]] && command -v npm >/dev/null 2>&1; then
+  (cd web/tests && npm ci --no-audit --no-fund)
+fi
 if [[ ! -x "$chromium_path" || ! -d web/tests/node_modules/playwright-core ]]; then
   if $in_ci; then
     echo "error: CI=true and the browser test cannot run: need $chromium_path and" >&2
