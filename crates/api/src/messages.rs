@@ -113,15 +113,18 @@ impl MessageView {
                 .collect();
             view.attachments = own.iter().map(|file| AttachmentView::from(*file)).collect();
             if let Some(email) = emails.remove(&view.id) {
-                view.email = Some(Box::new(EmailView::new(email, &own)));
+                view.email = Some(Box::new(EmailView::new(email, &own, &view.text)));
             }
         }
     }
 }
 
 impl EmailView {
-    fn new(email: MessageEmail, files: &[&Attachment]) -> Self {
-        let details = email.details;
+    fn new(email: MessageEmail, files: &[&Attachment], text: &str) -> Self {
+        let mut details = email.details;
+        if details.full_text.is_empty() {
+            details.full_text = text.to_string();
+        }
         // `cid:` links of inline images point at their stored files.
         let html = details.html.map(|mut html| {
             for file in files {

@@ -33,6 +33,7 @@ pub struct EmailDetails {
     /// Whether the HTML referred to remote images, which are blocked until an agent allows them.
     pub remote_images: bool,
     /// The whole text body, quoted history included; the message's `text` is the new part.
+    /// Stored empty when it equals the message's text.
     pub full_text: String,
     /// Why the message looks machine-sent (an auto-reply, a list, a null sender), if it does.
     /// Such a message is stored but reopens nothing and triggers nothing.
@@ -828,7 +829,6 @@ pub async fn prepare_outbound(
                 in_reply_to: in_reply_to.iter().cloned().collect(),
                 references: references.clone(),
                 subject: Some(subject.clone()),
-                full_text: message.text.clone(),
                 recipients: vec![to.clone()],
                 ..EmailDetails::default()
             },

@@ -327,11 +327,17 @@ async fn record_email(
         .message_id
         .clone()
         .unwrap_or_else(|| stored.provider_message_id.clone().unwrap_or_default());
+    let subject = details.subject.clone();
+    let mut details = details.clone();
+    // Most mail has no quoted history: its full text is the message's text, kept once.
+    if details.full_text == stored.text {
+        details.full_text.clear();
+    }
     tx.insert_message_email(&email::MessageEmail {
         message_id: stored.id,
         workspace_id: stored.workspace_id,
         email_message_id,
-        details: details.clone(),
+        details,
         created_at: now,
     })
     .await?;
@@ -342,7 +348,7 @@ async fn record_email(
         thread.reply_token = thread
             .reply_token
             .or_else(|| Some(email::new_reply_token()));
-        thread.subject = thread.subject.or_else(|| details.subject.clone());
+        thread.subject = thread.subject.or(subject);
         tx.set_conversation_email(stored.workspace_id, conversation.id, &thread)
             .await?;
     }
