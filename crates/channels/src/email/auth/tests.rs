@@ -1,3 +1,5 @@
+//! Tests of sender authentication: SPF, DKIM and DMARC against pinned DNS answers.
+
 use std::time::Duration;
 
 use mail_auth::{

@@ -1,3 +1,5 @@
+//! Tests of parsing: bodies, charsets, attachments, auto-replies, bounces, limits.
+
 use super::*;
 
 fn parse_ok(raw: &str) -> ParsedEmail {

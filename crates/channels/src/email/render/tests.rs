@@ -1,3 +1,5 @@
+//! Tests of outbound rendering: threading headers, alternatives, signatures, DKIM.
+
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::TimeZone;
 use sha2::{Digest, Sha256};

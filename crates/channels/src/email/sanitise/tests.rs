@@ -1,3 +1,5 @@
+//! Tests of the HTML sanitiser: hostile markup, overlays, remote images, text extraction.
+
 use super::*;
 
 fn clean(html: &str) -> String {
