@@ -108,28 +108,48 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
     .await
     .map_err(fail)?
     .channel;
-    // Channels of kinds whose adapters come later carry the seeded history only; replies to
-    // them are refused with the reason.
-    let mut history_channels = Vec::new();
-    for (kind, name) in [
-        (ChannelKind::Webchat, "Website chat"),
-        (ChannelKind::Whatsapp, "WhatsApp"),
-        (ChannelKind::Email, "Support email"),
-    ] {
-        let channel = Channel {
-            id: ChannelId::new(),
-            workspace_id: workspace.id,
-            kind,
-            name: name.into(),
-            config: serde_json::json!({ "demo": true }),
-            secret: seam_core::auth::random_secret(),
-            created_at: now,
-        };
-        let mut tx = store.begin().await.map_err(fail)?;
-        tx.insert_channel(&channel).await.map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        history_channels.push(channel);
-    }
+    // Website chat for pages served from this machine, and a mailbox that takes mail on the
+    // SMTP listener (it has no relay, so replies by email are refused with that reason until
+    // one is set). WhatsApp carries the seeded history only.
+    let webchat = seam_core::channel::create_channel(
+        store,
+        &actor,
+        "webchat",
+        "Website chat",
+        &serde_json::json!({
+            "allowed_origins": ["http://127.0.0.1:8080", "http://localhost:8080"],
+            "greeting": "Hi! How can we help?",
+            "pre_chat_form": true,
+        }),
+        now,
+    )
+    .await
+    .map_err(fail)?
+    .channel;
+    let email = seam_core::channel::create_channel(
+        store,
+        &actor,
+        "email",
+        "Support email",
+        &serde_json::json!({ "address": "support@demo.example", "from_name": "Demo Support" }),
+        now,
+    )
+    .await
+    .map_err(fail)?
+    .channel;
+    let whatsapp = Channel {
+        id: ChannelId::new(),
+        workspace_id: workspace.id,
+        kind: ChannelKind::Whatsapp,
+        name: "WhatsApp".into(),
+        config: serde_json::json!({ "demo": true }),
+        secret: seam_core::auth::random_secret(),
+        created_at: now,
+    };
+    let mut tx = store.begin().await.map_err(fail)?;
+    tx.insert_channel(&whatsapp).await.map_err(fail)?;
+    tx.commit().await.map_err(fail)?;
+    let history_channels = [webchat, whatsapp, email];
     let [webchat, whatsapp, email] = [
         &history_channels[0],
         &history_channels[1],
