@@ -190,6 +190,15 @@ async fn receive_once(
     let normalised = resolution::normalise::normalise(&workspace, &message.sender)?;
     resolution::normalise::require_some(&normalised, "from")?;
     let provider_id = message.provider_message_id.trim().to_string();
+    // Files are written (and synced) before the transaction, so the writer is not held while
+    // they are: a file without a row is harmless, a row without its file is not.
+    let message_id = MessageId::new();
+    let attachments = match files {
+        Some(files) if !message.attachments.is_empty() => {
+            email::store_files(files, workspace.id, message_id, &message.attachments, now).await?
+        }
+        _ => Vec::new(),
+    };
 
     let mut tx = store.begin().await?;
     if let Some(existing) = tx
@@ -233,13 +242,6 @@ async fn receive_once(
         None => {
             continue_conversation(tx.as_mut(), &workspace, customer_id, channel.id, now).await?
         }
-    };
-    let message_id = MessageId::new();
-    let attachments = match files {
-        Some(files) if !message.attachments.is_empty() => {
-            email::store_files(files, workspace.id, message_id, &message.attachments, now).await?
-        }
-        _ => Vec::new(),
     };
 
     let stored = Message {
