@@ -51,6 +51,9 @@ static WIDGET_ETAG: LazyLock<String> = LazyLock::new(|| {
     format!("\"{:016x}\"", hasher.finish())
 });
 
+/// The read buffer of a widget's connection; it grows only while a frame is being read.
+const IDLE_READ_BUFFER_BYTES: usize = 4 * 1024;
+
 pub fn router() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/widget.js", get(script))
@@ -132,9 +135,14 @@ pub(crate) async fn connect(
         Err(error) => return Err(error.into()),
     };
     let upgrade = upgrade.map_err(|_| ApiError::WebSocketRequired)?;
+    // Most widgets sit idle for hours: small buffers (tungstenite's defaults are 128 KiB each
+    // way) keep an open widget cheap, and its frames are small and rare enough to write at once.
     let upgrade = upgrade
         .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES);
+        .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(IDLE_READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_write_buffer_size(2 * MAX_FRAME_BYTES);
     let mut response = upgrade.on_upgrade(move |socket| socket::serve(socket, state, channel));
     response
         .headers_mut()
