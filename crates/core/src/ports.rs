@@ -559,7 +559,7 @@ pub trait Tx: Send {
         except: MessageId,
     ) -> Result<Option<MessageEmail>>;
     /// The email address of a customer to write to: of those not bouncing, the one they last
-    /// wrote from, else the newest.
+    /// wrote from, else a verified one before a claim, else the newest.
     async fn deliverable_email_of_customer(
         &mut self,
         workspace_id: WorkspaceId,

@@ -6,7 +6,6 @@
 use crate::{
     Result, Timestamp,
     channel::{Channel, ChannelKind},
-    customer::CustomerIdentity,
     identity::IdentityKind,
     ids::{ChannelId, MessageId},
     jobs::{NewJob, kind},
@@ -16,21 +15,16 @@ use crate::{
 };
 
 /// The email channel and address a reply would go to instead of the widget, if any: the
-/// workspace's first email channel and the customer's first email address (verified ones
-/// before claims).
-pub fn email_route(
-    identities: &[CustomerIdentity],
-    channels: &[Channel],
-) -> Option<(ChannelId, String)> {
+/// workspace's first email channel and the address [`Tx::deliverable_email_of_customer`] picks,
+/// the one rule for where a customer's mail goes (not bouncing, the one they last wrote from).
+///
+/// [`Tx::deliverable_email_of_customer`]: crate::ports::Tx::deliverable_email_of_customer
+pub fn email_route(address: Option<&str>, channels: &[Channel]) -> Option<(ChannelId, String)> {
     let channel = channels
         .iter()
         .filter(|channel| channel.kind == ChannelKind::Email)
         .min_by_key(|channel| channel.created_at)?;
-    let address = identities
-        .iter()
-        .filter(|held| held.identity.kind == IdentityKind::Email)
-        .min_by_key(|held| (!held.verified, held.created_at))?;
-    Some((channel.id, address.identity.value.clone()))
+    Some((channel.id, address?.to_string()))
 }
 
 /// Moves a queued webchat reply to email (see [`email_route`]) in one transaction: the
@@ -61,10 +55,10 @@ pub async fn reroute_to_email(
         tx.rollback().await?;
         return Ok(None);
     }
-    let identities = tx
-        .identities_of_customers(workspace_id, &[current.customer_id])
+    let address = tx
+        .deliverable_email_of_customer(workspace_id, current.customer_id)
         .await?;
-    let Some((email_channel, address)) = email_route(&identities, &channels) else {
+    let Some((email_channel, address)) = email_route(address.as_deref(), &channels) else {
         tx.rollback().await?;
         return Ok(None);
     };
@@ -109,10 +103,7 @@ pub async fn reroute_to_email(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        identity::Identity,
-        ids::{CustomerId, WorkspaceId},
-    };
+    use crate::ids::WorkspaceId;
 
     fn channel(kind: ChannelKind, age_secs: i64) -> Channel {
         Channel {
@@ -126,48 +117,19 @@ mod tests {
         }
     }
 
-    fn held(kind: IdentityKind, value: &str, verified: bool) -> CustomerIdentity {
-        CustomerIdentity {
-            workspace_id: WorkspaceId::new(),
-            customer_id: CustomerId::new(),
-            identity: Identity::from_stored(kind, value.into()),
-            verified,
-            source: "test".into(),
-            created_at: chrono::Utc::now(),
-        }
-    }
-
     #[test]
     fn a_reply_goes_by_email_only_with_an_address_and_an_email_channel() {
         let webchat = channel(ChannelKind::Webchat, 0);
         let email = channel(ChannelKind::Email, 10);
-        let visitor = held(IdentityKind::Visitor, "v_1", true);
-        let address = held(IdentityKind::Email, "ana@example.com", false);
+        let newer_email = channel(ChannelKind::Email, 0);
         assert_eq!(
             email_route(
-                &[visitor.clone(), address.clone()],
-                &[webchat.clone(), email.clone()]
+                Some("ana@example.com"),
+                &[webchat.clone(), newer_email, email.clone()]
             ),
             Some((email.id, "ana@example.com".to_string()))
         );
-        assert_eq!(
-            email_route(
-                std::slice::from_ref(&visitor),
-                &[webchat.clone(), email.clone()]
-            ),
-            None
-        );
-        assert_eq!(email_route(&[visitor, address], &[webchat]), None);
-    }
-
-    #[test]
-    fn a_verified_address_is_preferred_to_a_claim() {
-        let email = channel(ChannelKind::Email, 0);
-        let claimed = held(IdentityKind::Email, "claimed@example.com", false);
-        let verified = held(IdentityKind::Email, "proven@example.com", true);
-        assert_eq!(
-            email_route(&[claimed, verified], std::slice::from_ref(&email)),
-            Some((email.id, "proven@example.com".to_string()))
-        );
+        assert_eq!(email_route(None, &[webchat.clone(), email.clone()]), None);
+        assert_eq!(email_route(Some("ana@example.com"), &[webchat]), None);
     }
 }

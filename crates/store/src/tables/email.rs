@@ -266,7 +266,7 @@ pub(crate) fn deliverable_email<D: Driver>(
         ORDER BY (SELECT max(m.created_at) FROM messages m
                 WHERE m.workspace_id = $1 AND m.customer_id = $2 AND m.kind = 'inbound'
                 AND m.identity_kind = 'email' AND m.identity = i.value) DESC NULLS LAST,
-            i.created_at DESC, i.value
+            i.verified DESC, i.created_at DESC, i.value
         LIMIT 1",
     )
     .uuid(workspace_id.0)

@@ -6,10 +6,12 @@
 use seam_core::{
     channel::{Channel, ChannelKind},
     conversation::{ConversationStatus, ConversationUpdate, update_conversation},
+    customer::CustomerIdentity,
     email::{
         self, Bounce, EmailDetails, InboundAttachment, reply_address, subject_tag,
         token_of_recipient,
     },
+    identity::{Identity, IdentityKind},
     ids::ChannelId,
     inbound::{InboundMessage, Received, receive_with_files},
     message::{DeliveryStatus, MessageKind},
@@ -31,6 +33,7 @@ crate::on_both_backends!(
     an_auto_reply_is_stored_but_reopens_nothing,
     a_bounce_fails_the_outbound_message_and_flags_the_address,
     replies_go_to_the_address_the_customer_last_wrote_from,
+    without_mail_from_them_a_verified_address_is_preferred_to_a_claim,
     files_are_stored_with_their_message_and_read_only_in_their_workspace,
 );
 
@@ -483,7 +486,7 @@ async fn replies_go_to_the_address_the_customer_last_wrote_from(harness: &mut Ha
     // One customer with two addresses (the API channel vouches for both).
     let mut both = inbound(&acme.channel, "api-1", Some("layla@home.example"), None);
     both.sender.push(seam_core::inbound::RawIdentity {
-        kind: seam_core::identity::IdentityKind::Email,
+        kind: IdentityKind::Email,
         value: "layla@work.example".into(),
         field: "from.email".into(),
         verified: true,
@@ -510,6 +513,39 @@ async fn replies_go_to_the_address_the_customer_last_wrote_from(harness: &mut Ha
     .await
     .unwrap();
     assert_eq!(reply.identity.as_deref(), Some("layla@home.example"));
+}
+
+async fn without_mail_from_them_a_verified_address_is_preferred_to_a_claim(harness: &mut Harness) {
+    let store = harness.store();
+    let (acme, _channel) = setup(harness).await;
+    // Known by phone only; then two addresses, the claimed one newer.
+    let first = deliver(
+        store,
+        &acme.channel,
+        inbound(&acme.channel, "p-1", None, Some("+16502530000")),
+    )
+    .await;
+    let address = |value: &str, verified: bool, age: i64| CustomerIdentity {
+        workspace_id: acme.workspace.id,
+        customer_id: first.customer_id,
+        identity: Identity::from_stored(IdentityKind::Email, value.into()),
+        verified,
+        source: "agent".into(),
+        created_at: now() - seconds(age),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_identity(&address("proven@example.com", true, 60))
+        .await
+        .unwrap();
+    tx.insert_identity(&address("claimed@example.com", false, 0))
+        .await
+        .unwrap();
+    let chosen = tx
+        .deliverable_email_of_customer(acme.workspace.id, first.customer_id)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(chosen.as_deref(), Some("proven@example.com"));
 }
 
 async fn files_are_stored_with_their_message_and_read_only_in_their_workspace(
