@@ -55,7 +55,8 @@ pub(crate) async fn download(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static_str(content_type),
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
@@ -73,17 +74,6 @@ pub(crate) async fn download(
         HeaderValue::from_static("private, max-age=3600"),
     );
     Ok(response)
-}
-
-trait FromStaticStr {
-    fn from_static_str(value: &str) -> HeaderValue;
-}
-
-impl FromStaticStr for HeaderValue {
-    fn from_static_str(value: &str) -> HeaderValue {
-        HeaderValue::from_str(value)
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
-    }
 }
 
 /// RFC 5987 encoding of a file name for `filename*`.

@@ -71,23 +71,7 @@ pub async fn ingest(
         return Ok(Ingested::Bounce(outcome));
     }
     let mut message = parsed.into_inbound(channel.id, recipients);
-    if let Some(auth) = auth {
-        // A From address that fails DMARC is not proven: it never merges identities.
-        if auth.dmarc_failed() {
-            for sender in &mut message.sender {
-                sender.verified = false;
-            }
-        }
-        if let Some(details) = message.email.as_mut() {
-            details.auth = Some(auth);
-        }
-    }
-    if null_sender
-        && let Some(details) = message.email.as_mut()
-        && details.automated.is_none()
-    {
-        details.automated = Some("sent with a null envelope sender".into());
-    }
+    email::apply_envelope(&mut message, null_sender, auth);
     let received = inbound::receive_with_files(store, Some(files), channel, message, now).await?;
     Ok(Ingested::Message(received))
 }

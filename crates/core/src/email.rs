@@ -233,53 +233,81 @@ pub fn token_of_subject(subject: &str) -> Option<String> {
     None
 }
 
-/// A subject without reply and forward prefixes (`Re:`, `RE[2]:`, `Fwd:`, `AW:`, `رد:`) and
-/// without our tag, for comparing a reply with the thread it claims to continue.
-pub fn normalise_subject(subject: &str) -> String {
-    let mut text = subject.trim().to_string();
-    if let Some(token) = token_of_subject(&text) {
-        text = text.replace(&subject_tag(&token), " ");
-    }
-    loop {
-        let trimmed = text.trim_start();
-        let lowered = trimmed.to_lowercase();
-        let prefix = [
-            "re",
-            "fw",
-            "fwd",
-            "aw",
-            "wg",
-            "sv",
-            "vs",
-            "tr",
-            "رد",
-            "پاسخ",
-            "ارسال",
-        ]
-        .iter()
-        .find_map(|prefix| {
-            let rest = lowered.strip_prefix(prefix)?;
-            // `Re:`, `Re[3]:`, `Re :`
-            let rest_trimmed = rest.trim_start();
-            let rest_trimmed = match rest_trimmed.strip_prefix('[') {
+/// Reply and forward prefixes, compared case-insensitively (`Re:`, `RE[2]:`, `Fwd:`, `AW:`,
+/// `رد:`).
+const SUBJECT_PREFIXES: &[&str] = &[
+    "re",
+    "fw",
+    "fwd",
+    "aw",
+    "wg",
+    "sv",
+    "vs",
+    "tr",
+    "رد",
+    "پاسخ",
+    "ارسال",
+];
+
+/// A subject without reply and forward prefixes and without our tag, spelled as written and
+/// with its whitespace folded: how a reply's subject starts.
+pub fn subject_without_prefixes(subject: &str) -> String {
+    let untagged = match token_of_subject(subject) {
+        Some(token) => subject.replace(&subject_tag(&token), " "),
+        None => subject.to_string(),
+    };
+    let mut text = untagged.trim_start();
+    // Cuts one prefix with its separator: `Re:`, `Re[3]:`, `Re :`.
+    let cut = |text: &str| -> Option<usize> {
+        SUBJECT_PREFIXES.iter().find_map(|prefix| {
+            let head = text.get(..prefix.len())?;
+            if !head.eq_ignore_ascii_case(prefix) {
+                return None;
+            }
+            let rest = text[prefix.len()..].trim_start();
+            let rest = match rest.strip_prefix('[') {
                 Some(inner) => inner.split_once(']').map(|(_, after)| after)?,
-                None => rest_trimmed,
+                None => rest,
             };
-            let rest_trimmed = rest_trimmed.trim_start();
-            rest_trimmed
-                .strip_prefix(':')
-                .or_else(|| rest_trimmed.strip_prefix('：'))
-                .map(|after| lowered.len() - after.len())
-        });
-        match prefix {
-            Some(cut) => text = trimmed[cut..].to_string(),
-            None => break,
+            let rest = rest.trim_start();
+            let after = rest.strip_prefix(':').or_else(|| rest.strip_prefix('：'))?;
+            Some(text.len() - after.len())
+        })
+    };
+    while let Some(at) = cut(text) {
+        text = text[at..].trim_start();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`subject_without_prefixes`] lower-cased, for comparing a reply with the thread it claims
+/// to continue.
+pub fn normalise_subject(subject: &str) -> String {
+    subject_without_prefixes(subject).to_lowercase()
+}
+
+/// Applies what the SMTP session learned about a mail beyond its content: a DMARC failure
+/// leaves the From address unproven (so it never merges identities), and a null envelope
+/// sender marks the mail machine-sent.
+pub fn apply_envelope(
+    message: &mut crate::inbound::InboundMessage,
+    null_sender: bool,
+    auth: Option<AuthResults>,
+) {
+    if auth.as_ref().is_some_and(AuthResults::dmarc_failed) {
+        for sender in &mut message.sender {
+            sender.verified = false;
         }
     }
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    let Some(details) = message.email.as_mut() else {
+        return;
+    };
+    if auth.is_some() {
+        details.auth = auth;
+    }
+    if null_sender && details.automated.is_none() {
+        details.automated = Some("sent with a null envelope sender".into());
+    }
 }
 
 /// Which conversation of `customer_id` an email continues, by its headers, in the order of
@@ -532,6 +560,14 @@ mod tests {
         assert_eq!(normalise_subject("رد: طلبي لم يصل"), "طلبي لم يصل");
         assert_eq!(normalise_subject("Re: Re: AW: Hello"), "hello");
         assert_eq!(normalise_subject("Rebate question"), "rebate question");
+        assert_eq!(
+            subject_without_prefixes(&format!(
+                "RE: Fwd:  Where is my Order? {}",
+                subject_tag(&token)
+            )),
+            "Where is my Order?",
+            "a reply's subject keeps the thread's spelling"
+        );
     }
 
     #[test]
@@ -799,7 +835,7 @@ pub async fn prepare_outbound(
                 .as_ref()
                 .and_then(|mail| mail.details.subject.clone())
         })
-        .map(|subject| normalise_subject_for_display(&subject))
+        .map(|subject| subject_without_prefixes(&subject))
         .unwrap_or_else(|| match &settings.from_name {
             Some(name) => format!("Your conversation with {name}"),
             None => "Your conversation with us".to_string(),
@@ -850,26 +886,4 @@ pub async fn prepare_outbound(
 /// The Message-ID of Seam's mail for a message: unique, and recognisable as ours.
 fn own_message_id(settings: &EmailSettings, message: &crate::message::Message) -> String {
     format!("seam.{}@{}", message.id.0, settings.domain())
-}
-
-/// A subject as it starts a reply: without prefixes and our tag, original case kept.
-fn normalise_subject_for_display(subject: &str) -> String {
-    let folded = normalise_subject(subject);
-    // Keep the original spelling: cut the same number of characters from the end.
-    let original: String = subject
-        .replace(
-            &token_of_subject(subject)
-                .map(|token| subject_tag(&token))
-                .unwrap_or_default(),
-            "",
-        )
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let count = folded.chars().count();
-    let total = original.chars().count();
-    if count == 0 || count > total {
-        return original;
-    }
-    original.chars().skip(total - count).collect()
 }

@@ -226,35 +226,26 @@ impl MailSink for MailIntake {
             Some(checks) => Some(checks.check(envelope, &raw).await),
             None => None,
         };
-        // One copy per channel addressed (normally one).
-        let mut delivered: Vec<ChannelId> = Vec::new();
+        // One copy per channel addressed (normally one), with that channel's recipients.
+        let mut routes: Vec<(Channel, Vec<String>)> = Vec::new();
         for recipient in &envelope.recipients {
-            let channel = match self.book.channel_for(recipient).await {
-                Ok(Some(channel)) => channel,
-                Ok(None) => continue,
-                Err(error) => return Err(sink_error(error)),
-            };
-            if delivered.contains(&channel.id) {
+            let Some(channel) = self.book.channel_for(recipient).await.map_err(sink_error)? else {
                 continue;
+            };
+            match routes.iter_mut().find(|(known, _)| known.id == channel.id) {
+                Some((_, mine)) => mine.push(recipient.clone()),
+                None => routes.push((channel, vec![recipient.clone()])),
             }
-            let mine: Vec<String> = envelope
-                .recipients
-                .iter()
-                .filter(|other| {
-                    EmailSettings::of(&channel)
-                        .is_ok_and(|settings| base_address(other) == settings.address)
-                })
-                .cloned()
-                .collect();
+        }
+        for (channel, mine) in &routes {
             self.take(
-                &channel,
-                &mine,
+                channel,
+                mine,
                 envelope.mail_from.is_empty(),
                 auth.clone(),
                 &raw,
             )
             .await?;
-            delivered.push(channel.id);
         }
         Ok(())
     }
@@ -264,17 +255,16 @@ impl MailSink for MailIntake {
 struct MailboxIntake {
     intake: Arc<MailIntake>,
     channel: Channel,
+    address: String,
 }
 
 #[async_trait]
 impl ImapSink for MailboxIntake {
     async fn store(&self, raw: Vec<u8>) -> Result<(), SinkError> {
         // The mailbox's provider checked the sender already; its verdict is not ours to read.
-        let address = EmailSettings::of(&self.channel)
-            .map(|settings| settings.address)
-            .unwrap_or_default();
+        let recipients = std::slice::from_ref(&self.address);
         self.intake
-            .take(&self.channel, &[address], false, None, &raw)
+            .take(&self.channel, recipients, false, None, &raw)
             .await
     }
 }
@@ -359,6 +349,7 @@ pub async fn run_mailboxes(
                     let sink = Arc::new(MailboxIntake {
                         intake: intake.clone(),
                         channel,
+                        address: settings.address,
                     });
                     tokio::spawn(imap::run(config, sink, stopped));
                 }
