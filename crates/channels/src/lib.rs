@@ -3,4 +3,6 @@
 
 pub mod api_channel;
 pub mod email;
+pub mod fetch;
 pub mod http;
+pub mod messaging;

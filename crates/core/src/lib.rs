@@ -20,6 +20,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod merge;
 pub mod message;
+pub mod messaging;
 pub mod money;
 pub mod outbound;
 pub mod outbox;
