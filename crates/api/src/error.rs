@@ -69,6 +69,11 @@ pub struct ErrorDetail {
     /// The offending input field, when one is to blame (e.g. `from.email`, `limit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `undeliverable`: the channels that can carry the message now, with the templates
+    /// that can go where free-form text cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub alternatives: Option<Vec<seam_core::messaging::Alternative>>,
 }
 
 impl ApiError {
@@ -109,6 +114,9 @@ impl ApiError {
                     Some(field),
                 ),
                 Error::Refused { reason } => (S::UNPROCESSABLE_ENTITY, "refused", reason, None),
+                Error::Undeliverable { reason, .. } => {
+                    (S::UNPROCESSABLE_ENTITY, "undeliverable", reason, None)
+                }
                 Error::Unavailable(what) => {
                     tracing::warn!(error = %what, "dependency unavailable");
                     let message = "the service is temporarily unavailable; try again".into();
@@ -207,6 +215,12 @@ impl IntoResponse for ApiError {
             }
             _ => None,
         };
+        let alternatives = match &self {
+            ApiError::Domain(Error::Undeliverable { alternatives, .. }) => {
+                Some(alternatives.clone())
+            }
+            _ => None,
+        };
         let (status, code, message, field) = self.parts();
         let mut response = (
             status,
@@ -215,6 +229,7 @@ impl IntoResponse for ApiError {
                     code,
                     message,
                     field,
+                    alternatives,
                 },
             }),
         )

@@ -227,6 +227,21 @@ pub struct SendRequest {
     /// An internal note: shown to agents, never delivered.
     #[serde(default)]
     pub private: bool,
+    /// An approved WhatsApp template of the channel, by name, sent instead of `text` (which
+    /// may then be empty). Its language follows the customer's locale and its parameters are
+    /// filled from their profile. Outside WhatsApp's 24-hour window only templates can go.
+    pub template: Option<String>,
+    /// Reply buttons (WhatsApp: at most 3) or quick replies (Messenger, Instagram, Telegram,
+    /// LINE).
+    #[serde(default)]
+    pub buttons: Vec<ButtonRequest>,
+}
+
+/// A reply button: `id` comes back when the customer taps it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ButtonRequest {
+    pub id: String,
+    pub title: String,
 }
 
 impl SendRequest {
@@ -242,6 +257,18 @@ impl SendRequest {
             text: self.text,
             channel,
             private: self.private,
+            template: self
+                .template
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty()),
+            buttons: self
+                .buttons
+                .into_iter()
+                .map(|button| seam_core::messaging::Choice {
+                    id: button.id,
+                    title: button.title,
+                })
+                .collect(),
         })
     }
 }
@@ -254,7 +281,8 @@ impl SendRequest {
     responses(
         (status = 201, description = "Stored (and queued, for replies)", body = MessageView),
         (status = 404, description = "No such conversation", body = ErrorBody),
-        (status = 422, description = "Invalid input or a channel that cannot deliver", body = ErrorBody),
+        (status = 422, description = "Invalid input, or a channel that cannot deliver it now \
+            (code `undeliverable`: the reason and the channels and templates that can)", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = []))
 )]

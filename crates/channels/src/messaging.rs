@@ -284,6 +284,9 @@ pub struct TemplateMessage {
     pub language: String,
     /// Body parameters, in order.
     pub parameters: Vec<String>,
+    /// Twilio's Content SID for the template (WhatsApp through Twilio).
+    #[serde(default)]
+    pub content_sid: Option<String>,
 }
 
 /// How a send ended.

@@ -169,6 +169,46 @@ pub async fn set_consent(
     customer::get_customer(store, actor, customer_id).await
 }
 
+/// Records consent that a channel reported rather than a person stated: an SMS STOP or START,
+/// a provider refusing a send because the recipient opted out, a block or unfollow.
+/// `source` says which (`sms:STOP`, `provider:twilio`, …). No permission: the channel is
+/// the authority. Nothing is written when the status is already the same.
+pub async fn record_from_channel(
+    store: &dyn Store,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+    channel_kind: ChannelKind,
+    status: ConsentStatus,
+    source: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let current = store
+        .get_consent(workspace_id, customer_id, channel_kind)
+        .await?;
+    if current.is_some_and(|consent| consent.status == status) {
+        return Ok(());
+    }
+    let consent = Consent {
+        channel_kind,
+        status,
+        source: Some(source.chars().take(MAX_SOURCE_CHARS).collect()),
+        updated_at: Some(now),
+    };
+    let mut tx = store.begin().await?;
+    tx.lock_customer(workspace_id, customer_id).await?;
+    let mut customer = tx
+        .get_customer(workspace_id, customer_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.upsert_consent(workspace_id, customer_id, &consent)
+        .await?;
+    customer.updated_at = now;
+    tx.update_customer(&customer).await?;
+    tx.insert_outbox(&OutboxEvent::customer_updated(&customer, now))
+        .await?;
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,13 @@ pub enum Error {
     /// The action is not allowed in the current state (e.g. a channel that cannot deliver).
     #[error("{reason}")]
     Refused { reason: String },
+    /// A message that cannot go on the chosen channel now (a closed window, an opt-out), with
+    /// the channels and templates that can carry it.
+    #[error("{reason}")]
+    Undeliverable {
+        reason: String,
+        alternatives: Vec<crate::messaging::Alternative>,
+    },
     /// A dependency (database, bus) is not reachable right now.
     #[error("unavailable: {0}")]
     Unavailable(String),

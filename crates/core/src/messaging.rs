@@ -13,6 +13,7 @@ use crate::{
     consent::ConsentStatus,
     customer::CustomerProfile,
     identity::{Identity, IdentityKind},
+    ids::ChannelId,
 };
 
 /// WhatsApp, Messenger and Instagram: free-form messages within 24 hours of the customer's
@@ -35,6 +36,15 @@ pub struct Reach {
     pub last_inbound_at: Option<Timestamp>,
     /// The customer's consent on the channel's kind (opted out by STOP, a block, an agent …).
     pub consent: ConsentStatus,
+}
+
+/// The customer's latest message on a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastInbound {
+    /// When they sent it (the provider's time).
+    pub at: Timestamp,
+    /// The address it came from.
+    pub identity: Option<Identity>,
 }
 
 /// What is to be sent.
@@ -81,6 +91,18 @@ impl From<Refusal> for Error {
             reason: refusal.reason().to_string(),
         }
     }
+}
+
+/// A channel that can carry a message another channel refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub channel_id: ChannelId,
+    pub channel_name: String,
+    pub kind: ChannelKind,
+    /// Free-form text can go (otherwise only the templates below).
+    pub free_form: bool,
+    /// Approved templates that can go (WhatsApp), by name.
+    pub templates: Vec<String>,
 }
 
 /// The messaging kinds whose adapters send through a provider's API.
@@ -203,7 +225,7 @@ pub fn recipient(
     channel: &Channel,
     last_used: Option<&Identity>,
     identities: &[Identity],
-) -> Option<String> {
+) -> Option<(Identity, String)> {
     let twilio = channel
         .config
         .get("provider")
@@ -229,13 +251,48 @@ pub fn recipient(
             _ => None,
         }
     };
-    if let Some(address) = last_used.and_then(address) {
-        return Some(address);
+    if let Some(identity) = last_used
+        && let Some(address) = address(identity)
+    {
+        return Some((identity.clone(), address));
     }
     // A WhatsApp id beats a bare phone number: it is the address WhatsApp itself confirmed.
     let mut candidates: Vec<&Identity> = identities.iter().collect();
     candidates.sort_by_key(|identity| identity.kind != IdentityKind::Whatsapp);
-    candidates.into_iter().find_map(address)
+    candidates
+        .into_iter()
+        .find_map(|identity| address(identity).map(|address| (identity.clone(), address)))
+}
+
+/// A reply button or quick reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+}
+
+/// Checks reply buttons: at most 13 (Messenger's quick replies; adapters with fewer refuse
+/// more), each with an id of at most 256 and a title of 1 to 20 characters.
+pub fn check_choices(choices: &[Choice]) -> Result<()> {
+    if choices.len() > 13 {
+        return Err(Error::invalid("buttons", "has more than 13 buttons"));
+    }
+    for (index, choice) in choices.iter().enumerate() {
+        if choice.id.is_empty() || choice.id.chars().count() > 256 {
+            return Err(Error::invalid(
+                format!("buttons[{index}].id"),
+                "must have 1 to 256 characters",
+            ));
+        }
+        let title = choice.title.trim().chars().count();
+        if title == 0 || title > 20 {
+            return Err(Error::invalid(
+                format!("buttons[{index}].title"),
+                "must have 1 to 20 characters",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An approved message template of a WhatsApp channel (`config.templates`).
@@ -772,21 +829,16 @@ mod tests {
         let phone = Identity::from_stored(IdentityKind::Phone, "+16502530000".into());
         let wa = Identity::from_stored(IdentityKind::Whatsapp, "16502530001".into());
         let both = [phone.clone(), wa.clone()];
+        let to = |channel: &Channel, last: Option<&Identity>| {
+            recipient(channel, last, &both).map(|(_, address)| address)
+        };
+        assert_eq!(to(&cloud, None).as_deref(), Some("16502530001"));
+        assert_eq!(to(&cloud, Some(&phone)).as_deref(), Some("16502530000"));
+        assert_eq!(to(&twilio, None).as_deref(), Some("+16502530001"));
+        assert_eq!(to(&sms, None).as_deref(), Some("+16502530000"));
         assert_eq!(
-            recipient(&cloud, None, &both).as_deref(),
-            Some("16502530001")
-        );
-        assert_eq!(
-            recipient(&cloud, Some(&phone), &both).as_deref(),
-            Some("16502530000")
-        );
-        assert_eq!(
-            recipient(&twilio, None, &both).as_deref(),
-            Some("+16502530001")
-        );
-        assert_eq!(
-            recipient(&sms, None, &both).as_deref(),
-            Some("+16502530000")
+            recipient(&sms, None, &both).map(|(identity, _)| identity),
+            Some(phone.clone())
         );
         let telegram = channel(ChannelKind::Telegram, serde_json::json!({}));
         assert_eq!(recipient(&telegram, None, &both), None);

@@ -4,11 +4,14 @@
 use crate::{
     Error, Result, Timestamp,
     channel::{Channel, ChannelKind},
+    consent::ConsentStatus,
     conversation::{Page, page_size},
     cursor::Cursor,
-    ids::{ChannelId, ConversationId, MessageId, WorkspaceId},
+    identity::Identity,
+    ids::{ChannelId, ConversationId, CustomerId, MessageId, WorkspaceId},
     jobs::{NewJob, kind},
     message::{DeliveryStatus, MAX_TEXT_BYTES, Message, MessageKind},
+    messaging::{self, Alternative, Content, Reach},
     outbox::OutboxEvent,
     ports::{Store, Tx},
     user::{Actor, Permission},
@@ -28,6 +31,24 @@ pub struct Reply {
     pub channel: ChannelChoice,
     /// An internal note: stored, shown to agents, never delivered.
     pub private: bool,
+    /// An approved WhatsApp template by name, sent instead of `text` (which may be empty);
+    /// its language follows the customer's locale and its parameters their profile.
+    pub template: Option<String>,
+    /// Reply buttons or quick replies, where the channel has them.
+    pub buttons: Vec<messaging::Choice>,
+}
+
+impl Reply {
+    /// A plain text reply on the customer's last channel.
+    pub fn text(text: impl Into<String>) -> Self {
+        Reply {
+            text: text.into(),
+            channel: ChannelChoice::Auto,
+            private: false,
+            template: None,
+            buttons: Vec::new(),
+        }
+    }
 }
 
 /// Whether a channel can carry a reply right now; the reason when it cannot. This is the one
@@ -57,6 +78,9 @@ pub fn can_deliver(channel: &Channel) -> Result<()> {
         }),
         // Pushed to the visitor's widget, or by email when the visitor is away (`webchat`).
         ChannelKind::Webchat => Ok(()),
+        // Their credentials are checked when the channel is saved; windows and consent are
+        // decided per customer by `messaging::may_write`.
+        kind if messaging::is_messaging(kind) => Ok(()),
         other => Err(Error::Refused {
             reason: format!(
                 "channels of kind {} cannot deliver in this version",
@@ -74,9 +98,16 @@ pub async fn send_reply(
     now: Timestamp,
 ) -> Result<Message> {
     actor.require(Permission::ReplyToConversations)?;
-    if reply.text.trim().is_empty() {
+    if reply.text.trim().is_empty() && reply.template.is_none() {
         return Err(Error::invalid("text", "is empty"));
     }
+    if reply.private && (reply.template.is_some() || !reply.buttons.is_empty()) {
+        return Err(Error::invalid(
+            "private",
+            "a note carries neither a template nor buttons",
+        ));
+    }
+    messaging::check_choices(&reply.buttons)?;
     if reply.text.len() > MAX_TEXT_BYTES {
         return Err(Error::invalid("text", "is longer than 64 KiB"));
     }
@@ -85,6 +116,8 @@ pub async fn send_reply(
         .get_conversation(actor.workspace_id, conversation_id)
         .await?
         .ok_or(Error::NotFound)?;
+    // What the delivery job needs beyond the message (messaging channels).
+    let mut delivery = serde_json::Map::new();
     let mut message = Message {
         id: MessageId::new(),
         workspace_id: actor.workspace_id,
@@ -96,7 +129,7 @@ pub async fn send_reply(
         identity_kind: None,
         author_id: Some(actor.user_id),
         provider_message_id: None,
-        text: reply.text,
+        text: reply.text.clone(),
         delivery_status: None,
         delivery_error: None,
         sent_at: now,
@@ -111,6 +144,25 @@ pub async fn send_reply(
         )
         .await?;
         can_deliver(&channel)?;
+        if reply.template.is_some() && channel.kind != ChannelKind::Whatsapp {
+            return Err(Error::invalid(
+                "template",
+                "templates are sent on WhatsApp channels only",
+            ));
+        }
+        if messaging::is_messaging(channel.kind) {
+            let plan =
+                plan_messaging(store, tx.as_mut(), &conversation, &channel, &reply, now).await?;
+            message.text = plan.text.clone();
+            message.identity = Some(plan.identity.value.clone());
+            message.identity_kind = Some(plan.identity.kind);
+            delivery = plan.job_payload(&reply.buttons);
+        } else if !reply.buttons.is_empty() {
+            return Err(Error::invalid(
+                "buttons",
+                format!("{} channels have no buttons", channel.kind.as_str()),
+            ));
+        }
         if channel.kind == ChannelKind::Email {
             let address = tx
                 .deliverable_email_of_customer(actor.workspace_id, conversation.customer_id)
@@ -132,10 +184,11 @@ pub async fn send_reply(
     tx.insert_message(&message).await?;
     tx.update_conversation(&conversation).await?;
     if message.kind == MessageKind::Outbound {
+        delivery.insert("message_id".into(), serde_json::json!(message.id));
         let job = NewJob::new(
             actor.workspace_id,
             kind::DELIVER_MESSAGE,
-            serde_json::json!({ "message_id": message.id }),
+            serde_json::Value::Object(delivery),
             now,
         )
         .dedupe(format!("message:{}", message.id));
@@ -147,6 +200,209 @@ pub async fn send_reply(
         .await?;
     tx.commit().await?;
     Ok(message)
+}
+
+/// How a reply goes out on a messaging channel, decided when it is queued.
+struct MessagingPlan {
+    text: String,
+    identity: Identity,
+    /// The provider's address of the customer.
+    to: String,
+    permit: messaging::Permit,
+    /// `{name, language, parameters, content_sid}` of the template, when one is sent.
+    template: Option<serde_json::Value>,
+}
+
+impl MessagingPlan {
+    fn job_payload(
+        &self,
+        buttons: &[messaging::Choice],
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut payload = serde_json::Map::new();
+        payload.insert("to".into(), serde_json::json!(self.to));
+        if let Some(tag) = &self.permit.tag {
+            payload.insert("tag".into(), serde_json::json!(tag));
+        }
+        if let Some(template) = &self.template {
+            payload.insert("template".into(), template.clone());
+        }
+        if !buttons.is_empty() {
+            payload.insert("buttons".into(), serde_json::json!(buttons));
+        }
+        payload
+    }
+}
+
+/// The facts `messaging::may_write` needs about a customer on a channel.
+async fn reach_of(
+    store: &dyn Store,
+    tx: &mut dyn Tx,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+    channel: &Channel,
+) -> Result<(Reach, Option<Identity>)> {
+    let last = tx
+        .last_inbound(workspace_id, customer_id, channel.id)
+        .await?;
+    let consent = store
+        .get_consent(workspace_id, customer_id, channel.kind)
+        .await?
+        .map_or(ConsentStatus::Unknown, |consent| consent.status);
+    Ok((
+        Reach {
+            last_inbound_at: last.as_ref().map(|last| last.at),
+            consent,
+        },
+        last.and_then(|last| last.identity),
+    ))
+}
+
+async fn plan_messaging(
+    store: &dyn Store,
+    tx: &mut dyn Tx,
+    conversation: &crate::conversation::Conversation,
+    channel: &Channel,
+    reply: &Reply,
+    now: Timestamp,
+) -> Result<MessagingPlan> {
+    let workspace_id = conversation.workspace_id;
+    let customer_id = conversation.customer_id;
+    let (reach, last_used) = reach_of(store, tx, workspace_id, customer_id, channel).await?;
+    let content = reply
+        .template
+        .as_deref()
+        .map_or(Content::FreeForm, Content::Template);
+    let permit = match messaging::may_write(channel, &reach, content, now) {
+        Ok(permit) => permit,
+        Err(refusal) => {
+            let alternatives =
+                alternatives(store, tx, workspace_id, customer_id, channel, now).await?;
+            return Err(Error::Undeliverable {
+                reason: refusal.reason().to_string(),
+                alternatives,
+            });
+        }
+    };
+    let identities: Vec<Identity> = tx
+        .identities_of_customers(workspace_id, &[customer_id])
+        .await?
+        .into_iter()
+        .map(|held| held.identity)
+        .collect();
+    let (identity, to) = messaging::recipient(channel, last_used.as_ref(), &identities)
+        .ok_or_else(|| Error::Refused {
+            reason: format!(
+                "the customer has no address that {} channel {} can reach",
+                channel.kind.as_str(),
+                channel.name
+            ),
+        })?;
+    let (text, template) = match reply.template.as_deref() {
+        Some(name) => {
+            let profile = store
+                .get_customer_profile(workspace_id, customer_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let templates = messaging::templates(channel);
+            let locale = profile
+                .customer
+                .locale
+                .as_ref()
+                .map(|locale| locale.as_str().to_string());
+            let template = messaging::pick_template(&templates, name, locale.as_deref(), &[])
+                .ok_or_else(|| Error::invalid("template", "is not a template of this channel"))?;
+            let (parameters, text) = messaging::fill_template(template, &profile)?;
+            (
+                text,
+                Some(serde_json::json!({
+                    "name": template.name,
+                    "language": template.language,
+                    "parameters": parameters,
+                    "content_sid": template.content_sid,
+                })),
+            )
+        }
+        None => {
+            messaging::check_text(channel.kind, &reply.text)?;
+            (reply.text.clone(), None)
+        }
+    };
+    Ok(MessagingPlan {
+        text,
+        identity,
+        to,
+        permit,
+        template,
+    })
+}
+
+/// The channels of the workspace that can carry a message to this customer now, for a refusal
+/// on `refused` to name: free-form where allowed, WhatsApp templates where only they are.
+async fn alternatives(
+    store: &dyn Store,
+    tx: &mut dyn Tx,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+    refused: &Channel,
+    now: Timestamp,
+) -> Result<Vec<Alternative>> {
+    let identities: Vec<Identity> = tx
+        .identities_of_customers(workspace_id, &[customer_id])
+        .await?
+        .into_iter()
+        .map(|held| held.identity)
+        .collect();
+    let mut found = Vec::new();
+    for channel in store.list_channels(workspace_id).await? {
+        if can_deliver(&channel).is_err() {
+            continue;
+        }
+        let reachable = match channel.kind {
+            ChannelKind::Email => tx
+                .deliverable_email_of_customer(workspace_id, customer_id)
+                .await?
+                .is_some(),
+            ChannelKind::Webchat => identities
+                .iter()
+                .any(|identity| identity.kind == crate::identity::IdentityKind::Visitor),
+            kind if messaging::is_messaging(kind) => {
+                messaging::recipient(&channel, None, &identities).is_some()
+            }
+            _ => false,
+        };
+        if !reachable {
+            continue;
+        }
+        let free_form = if messaging::is_messaging(channel.kind) {
+            let (reach, _) = reach_of(store, tx, workspace_id, customer_id, &channel).await?;
+            let allowed = messaging::may_write(&channel, &reach, Content::FreeForm, now).is_ok();
+            if reach.consent == ConsentStatus::OptedOut {
+                continue;
+            }
+            allowed
+        } else {
+            store
+                .get_consent(workspace_id, customer_id, channel.kind)
+                .await?
+                .is_none_or(|consent| consent.status != ConsentStatus::OptedOut)
+        };
+        let free_form = free_form && channel.id != refused.id;
+        let mut templates: Vec<String> = messaging::templates(&channel)
+            .into_iter()
+            .map(|template| template.name)
+            .collect();
+        templates.dedup();
+        if free_form || !templates.is_empty() {
+            found.push(Alternative {
+                channel_id: channel.id,
+                channel_name: channel.name.clone(),
+                kind: channel.kind,
+                free_form,
+                templates,
+            });
+        }
+    }
+    Ok(found)
 }
 
 async fn choose_channel(
@@ -187,6 +443,33 @@ pub async fn list_messages(
     store
         .list_messages(actor.workspace_id, conversation_id, cursor, limit)
         .await
+}
+
+/// Records that the provider accepted a message: its id there (for status reports) and the
+/// status `sent`, unless a later status already arrived.
+pub async fn record_sent(
+    store: &dyn Store,
+    workspace_id: WorkspaceId,
+    message_id: MessageId,
+    provider_message_id: &str,
+    now: Timestamp,
+) -> Result<Message> {
+    let mut tx = store.begin().await?;
+    let mut message = tx
+        .get_message(workspace_id, message_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let current = message.delivery_status.unwrap_or(DeliveryStatus::Queued);
+    if current.may_become(DeliveryStatus::Sent) {
+        message.delivery_status = Some(DeliveryStatus::Sent);
+        message.delivery_error = None;
+    }
+    message.provider_message_id = Some(provider_message_id.to_string());
+    tx.update_message_delivery(&message).await?;
+    tx.insert_outbox(&OutboxEvent::message_updated(&message, now))
+        .await?;
+    tx.commit().await?;
+    Ok(message)
 }
 
 /// Applies a delivery report under the forward-only rule. Returns the message as stored

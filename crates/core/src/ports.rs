@@ -517,6 +517,16 @@ pub trait Tx: Send {
     /// widget to email).
     async fn update_message_route(&mut self, message: &Message) -> Result<()>;
 
+    // messaging: outbound
+    /// The customer's latest inbound message on a channel: when they sent it and the address
+    /// it came from (the window and the recipient of a reply).
+    async fn last_inbound(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        channel_id: ChannelId,
+    ) -> Result<Option<crate::messaging::LastInbound>>;
+
     // Email and files.
     async fn insert_message_email(&mut self, email: &MessageEmail) -> Result<()>;
     /// Messages whose Message-ID is one of `email_message_ids`.

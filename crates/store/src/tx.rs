@@ -651,6 +651,21 @@ impl<D: Driver> Tx for SqlTx<D> {
             .map(drop)
     }
 
+    // messaging: outbound
+    async fn last_inbound(
+        &mut self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        channel_id: ChannelId,
+    ) -> Result<Option<seam_core::messaging::LastInbound>> {
+        self.optional(crate::tables::messaging_out::last_inbound(
+            workspace_id,
+            customer_id,
+            channel_id,
+        ))
+        .await
+    }
+
     // Email and files.
     async fn insert_message_email(&mut self, email: &seam_core::email::MessageEmail) -> Result<()> {
         let statement = crate::tables::email::insert_message_email(email)?;

@@ -204,6 +204,8 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
             text: note_for(index).into(),
             channel: ChannelChoice::Auto,
             private: true,
+            template: None,
+            buttons: Vec::new(),
         };
         send_reply(
             store,

@@ -33,6 +33,8 @@ pub struct Runner {
     max_attempts: i32,
     /// Website chat: the widgets connected to this node.
     presence: Option<Arc<dyn seam_core::webchat::Presence>>,
+    /// Messaging channels: a channel's settings with its credentials opened.
+    settings: Option<super::outbound::SettingsOf>,
 }
 
 impl Runner {
@@ -48,7 +50,14 @@ impl Runner {
             mailer,
             max_attempts,
             presence: None,
+            settings: None,
         }
+    }
+
+    /// Messaging channels: sends through their adapters with the settings `settings` gives.
+    pub fn with_messaging(mut self, settings: super::outbound::SettingsOf) -> Self {
+        self.settings = Some(settings);
+        self
     }
 
     /// Website chat: delivers webchat replies to the widgets in `presence`.
@@ -245,6 +254,28 @@ impl Runner {
             return Ok(Outcome::Permanent {
                 reason: refusal.to_string(),
             });
+        }
+        if seam_core::messaging::is_messaging(channel.kind) {
+            let Some(settings) = self.settings.as_ref() else {
+                return Ok(Outcome::Permanent {
+                    reason: "messaging channels are not served by this node".into(),
+                });
+            };
+            return Ok(
+                match super::outbound::deliver(store, &self.http, settings, job, &message, &channel)
+                    .await?
+                {
+                    super::outbound::Sending::Accepted => Outcome::Done,
+                    super::outbound::Sending::Retry {
+                        reason,
+                        retry_after,
+                    } => Outcome::Retry {
+                        reason,
+                        retry_after,
+                    },
+                    super::outbound::Sending::Permanent { reason } => Outcome::Permanent { reason },
+                },
+            );
         }
         if channel.kind == ChannelKind::Email {
             let delivery = self.mailer.send(&channel, &message).await?;

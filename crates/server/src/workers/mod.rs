@@ -4,5 +4,6 @@
 
 pub mod gauges;
 pub mod jobs;
+pub mod outbound;
 pub mod relay;
 pub mod webchat;

@@ -12,6 +12,7 @@ pub(crate) mod events;
 pub(crate) mod jobs;
 pub(crate) mod merges;
 pub(crate) mod messages;
+pub(crate) mod messaging_out;
 pub(crate) mod outbox;
 pub(crate) mod privacy;
 pub(crate) mod profile;

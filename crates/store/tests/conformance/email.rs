@@ -413,6 +413,8 @@ async fn a_bounce_fails_the_outbound_message_and_flags_the_address(harness: &mut
             text: "We are on it".into(),
             channel: ChannelChoice::Auto,
             private: false,
+            template: None,
+            buttons: Vec::new(),
         },
         now(),
     )
@@ -473,6 +475,8 @@ async fn a_bounce_fails_the_outbound_message_and_flags_the_address(harness: &mut
             text: "Are you there?".into(),
             channel: ChannelChoice::Explicit(channel.id),
             private: false,
+            template: None,
+            buttons: Vec::new(),
         },
         now(),
     )
@@ -507,6 +511,8 @@ async fn replies_go_to_the_address_the_customer_last_wrote_from(harness: &mut Ha
             text: "Hello".into(),
             channel: ChannelChoice::Explicit(channel.id),
             private: false,
+            template: None,
+            buttons: Vec::new(),
         },
         now(),
     )

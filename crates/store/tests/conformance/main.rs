@@ -13,6 +13,7 @@ mod import;
 mod inbound;
 mod isolation;
 mod jobs;
+mod messaging_out;
 mod outbound;
 mod pages;
 mod privacy;

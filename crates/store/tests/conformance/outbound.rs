@@ -88,6 +88,8 @@ async fn a_reply_is_stored_queued_together_with_its_delivery_job(harness: &mut H
         text: "We are on it.".into(),
         channel: ChannelChoice::Auto,
         private: false,
+        template: None,
+        buttons: Vec::new(),
     };
 
     let message = send_reply(
@@ -137,6 +139,8 @@ async fn delivery_reports_never_move_a_message_backwards(harness: &mut Harness) 
         text: "Hello".into(),
         channel: ChannelChoice::Auto,
         private: false,
+        template: None,
+        buttons: Vec::new(),
     };
     let message = send_reply(
         store,

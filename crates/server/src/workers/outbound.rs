@@ -1,0 +1,158 @@
+//! Delivery of replies on messaging channels (WhatsApp, Messenger, Instagram, Telegram, LINE,
+//! SMS): the job's message becomes the adapter's `Outgoing`, and the provider's answer becomes
+//! the message's status. What may be sent was decided when the reply was queued
+//! (`core::outbound`); this only carries it out.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use seam_channels::messaging::{self, Button, Outgoing, Sent, Settings, TemplateMessage};
+use seam_core::{
+    Error, Result,
+    channel::Channel,
+    consent::{self, ConsentStatus},
+    jobs::Job,
+    message::Message,
+    outbound::record_sent,
+    ports::Store,
+};
+
+/// A channel's adapter settings, its credentials opened.
+pub type SettingsOf = Arc<dyn Fn(&Channel) -> Result<Settings> + Send + Sync>;
+
+/// How one send ended, for the job runner.
+pub enum Sending {
+    Accepted,
+    Retry {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    Permanent {
+        reason: String,
+    },
+}
+
+pub async fn deliver(
+    store: &dyn Store,
+    http: &reqwest::Client,
+    settings_of: &SettingsOf,
+    job: &Job,
+    message: &Message,
+    channel: &Channel,
+) -> Result<Sending> {
+    let Some(adapter) = messaging::adapter(channel.kind, &channel.config) else {
+        return Ok(Sending::Permanent {
+            reason: format!("channels of kind {} cannot send", channel.kind.as_str()),
+        });
+    };
+    let settings = settings_of(channel)?;
+    let outgoing = outgoing(job, message)?;
+    match adapter.send(http, &settings, &outgoing).await {
+        Sent::Accepted {
+            provider_message_id,
+        } => {
+            record_sent(
+                store,
+                job.workspace_id,
+                message.id,
+                &provider_message_id,
+                Utc::now(),
+            )
+            .await?;
+            Ok(Sending::Accepted)
+        }
+        Sent::Retry {
+            reason,
+            retry_after,
+        } => Ok(Sending::Retry {
+            reason,
+            retry_after,
+        }),
+        Sent::Permanent { reason, opted_out } => {
+            if opted_out {
+                consent::record_from_channel(
+                    store,
+                    job.workspace_id,
+                    message.customer_id,
+                    channel.kind,
+                    ConsentStatus::OptedOut,
+                    &format!("provider:{}", adapter.name()),
+                    Utc::now(),
+                )
+                .await?;
+            }
+            Ok(Sending::Permanent { reason })
+        }
+    }
+}
+
+/// The adapter's message from the stored one and what the job carries (`to`, `tag`,
+/// `template`, `buttons`, decided when the reply was queued).
+fn outgoing(job: &Job, message: &Message) -> Result<Outgoing> {
+    let payload = &job.payload;
+    let to = payload
+        .get("to")
+        .and_then(|to| to.as_str())
+        .ok_or(Error::NotFound)?
+        .to_string();
+    let template = match payload.get("template") {
+        Some(template) if !template.is_null() => Some(TemplateMessage {
+            name: text_of(template, "name"),
+            language: text_of(template, "language"),
+            parameters: template
+                .get("parameters")
+                .and_then(|parameters| parameters.as_array())
+                .map(|parameters| {
+                    parameters
+                        .iter()
+                        .filter_map(|value| value.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            content_sid: template
+                .get("content_sid")
+                .and_then(|sid| sid.as_str())
+                .map(str::to_string),
+        }),
+        _ => None,
+    };
+    let buttons = payload
+        .get("buttons")
+        .and_then(|buttons| buttons.as_array())
+        .map(|buttons| {
+            buttons
+                .iter()
+                .map(|button| Button {
+                    id: text_of(button, "id"),
+                    title: text_of(button, "title"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Outgoing {
+        message_id: message.id.0,
+        to,
+        text: if template.is_some() {
+            None
+        } else {
+            Some(message.text.clone())
+        },
+        media: Vec::new(),
+        buttons,
+        template,
+        tag: payload
+            .get("tag")
+            .and_then(|tag| tag.as_str())
+            .map(str::to_string),
+        reply_token: None,
+        reply_to: None,
+    })
+}
+
+fn text_of(value: &serde_json::Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(|value| value.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
