@@ -6,4 +6,5 @@ pub mod email;
 pub mod fetch;
 pub mod http;
 pub mod messaging;
+pub mod telegram;
 pub mod twilio;
