@@ -5,4 +5,7 @@ pub mod api_channel;
 pub mod email;
 pub mod fetch;
 pub mod http;
+pub mod line;
 pub mod messaging;
+pub mod telegram;
+pub mod twilio;

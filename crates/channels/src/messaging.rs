@@ -424,6 +424,10 @@ pub fn adapter(
     match kind {
         // adapters: meta (WhatsApp Cloud, Messenger, Instagram)
         // adapters: telegram, line, twilio (SMS and WhatsApp through Twilio)
+        ChannelKind::Telegram => Some(&crate::telegram::TELEGRAM),
+        ChannelKind::Line => Some(&crate::line::LINE),
+        ChannelKind::Sms => Some(&crate::twilio::SMS),
+        ChannelKind::Whatsapp if _provider == Some("twilio") => Some(&crate::twilio::WHATSAPP),
         ChannelKind::Api | ChannelKind::Email | ChannelKind::Webchat | ChannelKind::Voice => None,
         _ => None,
     }
