@@ -6,3 +6,4 @@ pub mod email;
 pub mod fetch;
 pub mod http;
 pub mod messaging;
+pub mod meta;

@@ -420,6 +420,9 @@ pub fn adapter(
     let _provider = config.get("provider").and_then(|value| value.as_str());
     match kind {
         // adapters: meta (WhatsApp Cloud, Messenger, Instagram)
+        ChannelKind::Whatsapp if matches!(_provider, None | Some("cloud")) => {
+            Some(&crate::meta::WHATSAPP_CLOUD)
+        }
         // adapters: telegram, line, twilio (SMS and WhatsApp through Twilio)
         ChannelKind::Api | ChannelKind::Email | ChannelKind::Webchat | ChannelKind::Voice => None,
         _ => None,
