@@ -423,6 +423,8 @@ pub fn adapter(
         ChannelKind::Whatsapp if matches!(_provider, None | Some("cloud")) => {
             Some(&crate::meta::WHATSAPP_CLOUD)
         }
+        ChannelKind::Messenger => Some(&crate::meta::MESSENGER),
+        ChannelKind::Instagram => Some(&crate::meta::INSTAGRAM),
         // adapters: telegram, line, twilio (SMS and WhatsApp through Twilio)
         ChannelKind::Api | ChannelKind::Email | ChannelKind::Webchat | ChannelKind::Voice => None,
         _ => None,

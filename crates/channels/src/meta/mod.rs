@@ -4,10 +4,13 @@
 //! access.
 
 mod graph;
+mod messenger;
+mod messenger_inbound;
 mod signature;
 mod whatsapp;
 mod whatsapp_inbound;
 
+pub use messenger::{INSTAGRAM, MESSENGER, Messenger, Platform};
 pub use signature::{SIGNATURE_HEADER, appsecret_proof, hub_signature};
 pub use whatsapp::{WHATSAPP_CLOUD, WhatsappCloud};
 
