@@ -7,5 +7,6 @@ pub mod fetch;
 pub mod http;
 pub mod line;
 pub mod messaging;
+pub mod meta;
 pub mod telegram;
 pub mod twilio;

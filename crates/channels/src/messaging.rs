@@ -238,6 +238,10 @@ pub struct StatusReport {
     pub at: Option<DateTime<Utc>>,
     /// The provider says the recipient opted out (Twilio 21610): block further sends.
     pub opted_out: bool,
+    /// For a watermark report (`provider_message_id` = `watermark:<ms>`, Messenger): the
+    /// customer's provider address; every earlier outbound message to them has this status.
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 /// A message for the provider to deliver.
@@ -420,15 +424,23 @@ pub fn adapter(
     config: &serde_json::Value,
 ) -> Option<&'static dyn Adapter> {
     use seam_core::channel::ChannelKind;
-    let _provider = config.get("provider").and_then(|value| value.as_str());
+    let provider = config.get("provider").and_then(|value| value.as_str());
     match kind {
         // adapters: meta (WhatsApp Cloud, Messenger, Instagram)
+        ChannelKind::Whatsapp if matches!(provider, None | Some("cloud")) => {
+            Some(&crate::meta::WHATSAPP_CLOUD)
+        }
+        ChannelKind::Messenger => Some(&crate::meta::MESSENGER),
+        ChannelKind::Instagram => Some(&crate::meta::INSTAGRAM),
         // adapters: telegram, line, twilio (SMS and WhatsApp through Twilio)
         ChannelKind::Telegram => Some(&crate::telegram::TELEGRAM),
         ChannelKind::Line => Some(&crate::line::LINE),
         ChannelKind::Sms => Some(&crate::twilio::SMS),
-        ChannelKind::Whatsapp if _provider == Some("twilio") => Some(&crate::twilio::WHATSAPP),
-        ChannelKind::Api | ChannelKind::Email | ChannelKind::Webchat | ChannelKind::Voice => None,
-        _ => None,
+        ChannelKind::Whatsapp if provider == Some("twilio") => Some(&crate::twilio::WHATSAPP),
+        ChannelKind::Whatsapp
+        | ChannelKind::Api
+        | ChannelKind::Email
+        | ChannelKind::Webchat
+        | ChannelKind::Voice => None,
     }
 }

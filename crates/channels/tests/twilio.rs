@@ -608,6 +608,7 @@ async fn whatsapp_through_twilio_prefixes_addresses_and_sends_templates_by_conte
         name: "order_update".into(),
         language: "en_US".into(),
         parameters: vec!["Layla".into(), "A-1042".into()],
+        content_sid: None,
     });
     let sent = twilio::WHATSAPP.send(&http(), &settings, &template).await;
     assert_eq!(

@@ -74,6 +74,7 @@ fn status_report(form: &Form, sid: &str, status: &str) -> Option<Event> {
         // Twilio's callbacks carry no time: the moment of arrival stands for it.
         at: None,
         opted_out: code == Some(OPTED_OUT),
+        recipient: None,
     }))
 }
 
