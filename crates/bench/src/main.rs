@@ -3,11 +3,12 @@
 //! in the database, and measures the raw limit: the same rows written directly with sqlx in the
 //! same transaction pattern on the same database. `seam-bench import` measures the customer
 //! import instead (see `import`), `seam-bench track` event ingest through the batch endpoint, `seam-bench smtp` mail
-//! ingest through the SMTP listener.
+//! ingest through the SMTP listener, `seam-bench hooks` and `outbound` the messaging channels.
 
 mod corpus;
 mod driver;
 mod import;
+mod messaging;
 mod raw;
 mod smtp;
 mod track;
@@ -65,6 +66,15 @@ async fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("smtp") {
         let _ = rustls::crypto::ring::default_provider().install_default();
         return smtp::run(&smtp::SmtpOptions::parse_from(std::env::args().skip(1))).await;
+    }
+    if let Some(which @ ("hooks" | "outbound")) = std::env::args().nth(1).as_deref() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let options = messaging::MessagingOptions::parse_from(std::env::args().skip(1));
+        return if which == "hooks" {
+            messaging::hooks(&options).await
+        } else {
+            messaging::outbound(&options).await
+        };
     }
     if std::env::args().nth(1).as_deref() == Some("track") {
         let _ = rustls::crypto::ring::default_provider().install_default();
