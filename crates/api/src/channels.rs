@@ -40,16 +40,31 @@ pub struct ChannelView {
     /// Kind-specific settings; for `api`, an optional `webhook_url`.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
+    /// Messaging channels: the webhook URL to enter at the provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook_url: Option<String>,
+    /// Messaging channels: the names of the credentials set (their values are never shown).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credential_names: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<Channel> for ChannelView {
-    fn from(channel: Channel) -> Self {
+impl ChannelView {
+    fn of(state: &ApiState, channel: Channel) -> Self {
         let config = channel.public_config();
+        let messaging = seam_core::messaging::is_messaging(channel.kind);
+        let mut credential_names = if messaging {
+            channel::credential_names(state.messaging.vault.as_ref(), &channel)
+        } else {
+            Vec::new()
+        };
+        credential_names.sort();
         ChannelView {
             id: channel.id.0,
             workspace_id: channel.workspace_id.0,
             kind: channel.kind.as_str().to_string(),
+            hook_url: messaging.then(|| state.messaging.hook_url(channel.id)),
+            credential_names,
             name: channel.name,
             config,
             created_at: channel.created_at,
@@ -89,7 +104,10 @@ pub(crate) async fn list(
 ) -> Result<Json<List<ChannelView>>, ApiError> {
     let channels = channel::list_channels(state.store.as_ref(), &actor).await?;
     Ok(Json(List {
-        items: channels.into_iter().map(ChannelView::from).collect(),
+        items: channels
+            .into_iter()
+            .map(|channel| ChannelView::of(&state, channel))
+            .collect(),
         next_cursor: None,
     }))
 }
@@ -102,6 +120,11 @@ pub struct CreateRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
+    /// Messaging channels: the provider's secrets, e.g. WhatsApp
+    /// `{"access_token", "app_secret"}`. Sealed at rest; never shown again.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub credentials: serde_json::Value,
 }
 
 /// Creates a channel (admins and owners).
@@ -120,12 +143,16 @@ pub(crate) async fn create(
     Authenticated(actor): Authenticated,
     ApiJson(request): ApiJson<CreateRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let created = channel::create_channel(
+    let created = channel::create_channel_with(
         state.store.as_ref(),
+        Some(state.messaging.vault.as_ref()),
         &actor,
-        &request.kind,
-        &request.name,
-        &request.config,
+        channel::NewChannel {
+            kind: &request.kind,
+            name: &request.name,
+            config: &request.config,
+            credentials: &request.credentials,
+        },
         chrono::Utc::now(),
     )
     .await?;
@@ -140,7 +167,7 @@ pub(crate) async fn create(
     let view = CreatedChannelView {
         secret: shows_secret.then_some(created.secret),
         inbound_url,
-        channel: created.channel.into(),
+        channel: ChannelView::of(&state, created.channel),
     };
     Ok((
         StatusCode::CREATED,

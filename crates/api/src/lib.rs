@@ -14,6 +14,7 @@ pub mod email;
 mod error;
 mod extract;
 mod health;
+pub mod hooks;
 mod import;
 mod inbound;
 mod merges;
@@ -52,6 +53,8 @@ pub struct ApiState {
     pub config: ApiConfig,
     /// The website chat widgets connected to this node (see `widget`).
     pub presence: Arc<widget::WidgetPresence>,
+    /// Messaging channels: credentials, the public URL and the webhook intake.
+    pub messaging: hooks::Messaging,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +104,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(privacy::router())
         .merge(channels::router())
         .merge(inbound::router())
+        .merge(hooks::router())
         .merge(email::router(state.config.max_mail_bytes))
         .merge(realtime::router())
         .merge(tracking::router())

@@ -29,6 +29,7 @@ fn store_with_api_channel() -> (Arc<FakeStore>, ChannelId) {
         name: "Shop".into(),
         config: serde_json::json!({}),
         secret: SECRET.into(),
+        credentials: String::new(),
         created_at: chrono::Utc::now(),
     };
     let id = channel.id;

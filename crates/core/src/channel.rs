@@ -8,7 +8,7 @@ use crate::{
     Error, Result, Timestamp,
     auth::random_secret,
     ids::{ChannelId, WorkspaceId},
-    ports::Store,
+    ports::{Store, Vault},
     user::{Actor, Permission},
 };
 
@@ -71,6 +71,10 @@ pub struct Channel {
     /// The channel secret; never serialised to clients after creation.
     #[serde(skip_serializing)]
     pub secret: String,
+    /// Messaging channels: the provider credentials (tokens, app secrets) as a JSON object,
+    /// sealed by the [`Vault`]; empty when the channel has none. Never serialised.
+    #[serde(skip_serializing, default)]
+    pub credentials: String,
     pub created_at: Timestamp,
 }
 
@@ -141,6 +145,9 @@ pub fn validate_config(kind: ChannelKind, config: &serde_json::Value) -> Result<
         }
         ChannelKind::Email => crate::email::validate_config(object),
         ChannelKind::Webchat => crate::webchat::validate_config(object),
+        kind if crate::messaging::is_messaging(kind) => {
+            crate::messaging::validate_config(kind, object)
+        }
         other => Err(Error::invalid(
             "kind",
             format!(
@@ -158,6 +165,15 @@ pub struct CreatedChannel {
     pub secret: String,
 }
 
+/// A channel to create. `credentials` are the provider's secrets (messaging kinds only),
+/// sealed by `vault` before they are stored.
+pub struct NewChannel<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub config: &'a serde_json::Value,
+    pub credentials: &'a serde_json::Value,
+}
+
 pub async fn create_channel(
     store: &dyn Store,
     actor: &Actor,
@@ -166,6 +182,35 @@ pub async fn create_channel(
     config: &serde_json::Value,
     now: Timestamp,
 ) -> Result<CreatedChannel> {
+    create_channel_with(
+        store,
+        None,
+        actor,
+        NewChannel {
+            kind,
+            name,
+            config,
+            credentials: &serde_json::Value::Null,
+        },
+        now,
+    )
+    .await
+}
+
+/// [`create_channel`] for any kind, messaging channels with their credentials included.
+pub async fn create_channel_with(
+    store: &dyn Store,
+    vault: Option<&dyn Vault>,
+    actor: &Actor,
+    new: NewChannel<'_>,
+    now: Timestamp,
+) -> Result<CreatedChannel> {
+    let NewChannel {
+        kind,
+        name,
+        config,
+        credentials,
+    } = new;
     actor.require(Permission::ManageChannels)?;
     let kind =
         ChannelKind::parse(kind).ok_or_else(|| Error::invalid("kind", "is not a channel kind"))?;
@@ -174,6 +219,20 @@ pub async fn create_channel(
         return Err(Error::invalid("name", "must have 1 to 100 characters"));
     }
     let config = validate_config(kind, config)?;
+    let credentials = if crate::messaging::is_messaging(kind) {
+        let credentials = crate::messaging::validate_credentials(kind, &config, credentials)?;
+        let vault = vault.ok_or_else(|| Error::internal("no vault to seal credentials with"))?;
+        let plain = serde_json::to_vec(&credentials).map_err(Error::internal)?;
+        vault.seal(&plain)?
+    } else {
+        if !credentials.is_null() {
+            return Err(Error::invalid(
+                "credentials",
+                format!("channels of kind {} take no credentials", kind.as_str()),
+            ));
+        }
+        String::new()
+    };
     let secret = random_secret();
     let channel = Channel {
         id: ChannelId::new(),
@@ -182,10 +241,46 @@ pub async fn create_channel(
         name: name.to_string(),
         config,
         secret: secret.clone(),
+        credentials,
         created_at: now,
     };
-    store.insert_channel(&channel).await?;
+    if crate::messaging::is_messaging(kind) {
+        // The provider learns where to deliver (Telegram's setWebhook) from a job, retried
+        // until the provider answers, written with the channel.
+        let mut tx = store.begin().await?;
+        tx.insert_channel(&channel).await?;
+        tx.insert_job(
+            &crate::jobs::NewJob::new(
+                actor.workspace_id,
+                crate::jobs::kind::SET_UP_CHANNEL,
+                serde_json::json!({ "channel_id": channel.id }),
+                now,
+            )
+            .dedupe(format!("set_up:{}", channel.id)),
+        )
+        .await?;
+        tx.commit().await?;
+    } else {
+        store.insert_channel(&channel).await?;
+    }
     Ok(CreatedChannel { channel, secret })
+}
+
+/// A channel's credentials, opened: a JSON object (empty when it has none).
+pub fn open_credentials(vault: &dyn Vault, channel: &Channel) -> Result<serde_json::Value> {
+    if channel.credentials.is_empty() {
+        return Ok(serde_json::Value::Object(serde_json::Map::new()));
+    }
+    let plain = vault.open(&channel.credentials)?;
+    serde_json::from_slice(&plain).map_err(Error::internal)
+}
+
+/// The names of the credentials a channel holds (never their values), for display.
+pub fn credential_names(vault: &dyn Vault, channel: &Channel) -> Vec<String> {
+    match open_credentials(vault, channel) {
+        Ok(serde_json::Value::Object(credentials)) => credentials.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 pub async fn list_channels(store: &dyn Store, actor: &Actor) -> Result<Vec<Channel>> {

@@ -15,6 +15,11 @@ pub mod kind {
     pub const DELIVER_MESSAGE: &str = "deliver_message";
     /// POST a conversation event to an API channel's webhook. Payload: `{"channel_id", "event"}`.
     pub const DELIVER_WEBHOOK_EVENT: &str = "deliver_webhook_event";
+    /// Apply what a messaging provider's webhook delivered (messages, statuses, blocks).
+    /// Payload: `{"channel_id", "events"}` (the adapter's events).
+    pub const APPLY_HOOK_EVENTS: &str = "apply_hook_events";
+    /// Tell the provider where to deliver (Telegram's `setWebhook`). Payload: `{"channel_id"}`.
+    pub const SET_UP_CHANNEL: &str = "set_up_channel";
 }
 
 /// Attempts before a job is declared dead, unless the job says otherwise.

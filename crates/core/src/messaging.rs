@@ -389,6 +389,277 @@ pub fn validate_templates(value: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
+/// The settings each messaging kind takes in `config`, and which of them it must have.
+fn config_keys(
+    kind: ChannelKind,
+    twilio: bool,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        ChannelKind::Whatsapp if twilio => (
+            &[
+                "provider",
+                "base_url",
+                "account_sid",
+                "from",
+                "messaging_service_sid",
+                "templates",
+            ],
+            &["account_sid"],
+        ),
+        ChannelKind::Whatsapp => (
+            &[
+                "provider",
+                "base_url",
+                "phone_number_id",
+                "verify_token",
+                "api_version",
+                "app_id",
+                "templates",
+            ],
+            &["phone_number_id"],
+        ),
+        ChannelKind::Messenger => (
+            &[
+                "base_url",
+                "verify_token",
+                "api_version",
+                "app_id",
+                "page_id",
+                "human_agent",
+            ],
+            &["page_id"],
+        ),
+        ChannelKind::Instagram => (
+            &[
+                "base_url",
+                "verify_token",
+                "api_version",
+                "app_id",
+                "instagram_account_id",
+                "page_id",
+                "human_agent",
+            ],
+            &["instagram_account_id"],
+        ),
+        ChannelKind::Telegram => (&["base_url", "bot_username"], &[]),
+        ChannelKind::Line => (&["base_url", "data_base_url"], &[]),
+        ChannelKind::Sms => (
+            &[
+                "base_url",
+                "account_sid",
+                "from",
+                "messaging_service_sid",
+                "help_text",
+                "opt_out_words",
+                "opt_in_words",
+                "help_words",
+            ],
+            &["account_sid"],
+        ),
+        _ => (&[], &[]),
+    }
+}
+
+/// The credentials each messaging kind needs (all required; Telegram's `webhook_secret` is
+/// made by Seam when it is not given).
+fn credential_keys(kind: ChannelKind, twilio: bool) -> &'static [&'static str] {
+    match kind {
+        ChannelKind::Whatsapp if twilio => &["auth_token"],
+        ChannelKind::Whatsapp => &["access_token", "app_secret"],
+        ChannelKind::Messenger | ChannelKind::Instagram => &["page_access_token", "app_secret"],
+        ChannelKind::Telegram => &["bot_token", "webhook_secret"],
+        ChannelKind::Line => &["channel_access_token", "channel_secret"],
+        ChannelKind::Sms => &["auth_token"],
+        _ => &[],
+    }
+}
+
+fn uses_twilio(kind: ChannelKind, config: &serde_json::Map<String, serde_json::Value>) -> bool {
+    kind == ChannelKind::Whatsapp
+        && config.get("provider").and_then(|value| value.as_str()) == Some("twilio")
+}
+
+/// Checks the `config` of a messaging channel: only the settings its provider reads, the
+/// required ones present, URLs that are URLs, templates that parse. Meta's channels get a
+/// `verify_token` for the webhook handshake when none is given.
+pub fn validate_config(
+    kind: ChannelKind,
+    mut config: serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Value> {
+    if let Some(provider) = config.get("provider") {
+        let provider = provider.as_str().unwrap_or_default();
+        if kind != ChannelKind::Whatsapp || !matches!(provider, "cloud" | "twilio") {
+            return Err(Error::invalid(
+                "config.provider",
+                "must be cloud or twilio, on whatsapp channels only",
+            ));
+        }
+    }
+    let twilio = uses_twilio(kind, &config);
+    if matches!(
+        kind,
+        ChannelKind::Whatsapp | ChannelKind::Messenger | ChannelKind::Instagram
+    ) && !twilio
+        && !config.contains_key("verify_token")
+    {
+        config.insert(
+            "verify_token".into(),
+            serde_json::Value::String(crate::auth::random_secret()),
+        );
+    }
+    let (allowed, required) = config_keys(kind, twilio);
+    for key in config.keys() {
+        if !allowed.contains(&key.as_str()) {
+            return Err(Error::invalid(
+                format!("config.{key}"),
+                format!(
+                    "is not a setting of {}{} (settings: {})",
+                    kind.as_str(),
+                    if twilio { " through twilio" } else { "" },
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    for key in required {
+        if config
+            .get(*key)
+            .and_then(|value| value.as_str())
+            .is_none_or(|value| value.trim().is_empty())
+        {
+            return Err(Error::invalid(format!("config.{key}"), "is required"));
+        }
+    }
+    if (kind == ChannelKind::Sms || twilio)
+        && !config.contains_key("from")
+        && !config.contains_key("messaging_service_sid")
+    {
+        return Err(Error::invalid(
+            "config.from",
+            "is required unless messaging_service_sid is set",
+        ));
+    }
+    for (key, value) in &config {
+        let field = format!("config.{key}");
+        match key.as_str() {
+            "templates" => validate_templates(value)?,
+            "opt_out_words" | "opt_in_words" | "help_words" => {
+                let words = value
+                    .as_array()
+                    .ok_or_else(|| Error::invalid(&field, "must be an array of words"))?;
+                if words.len() > 50
+                    || words.iter().any(|word| {
+                        word.as_str()
+                            .is_none_or(|word| word.trim().is_empty() || word.chars().count() > 40)
+                    })
+                {
+                    return Err(Error::invalid(
+                        &field,
+                        "must hold at most 50 words of 1 to 40 characters",
+                    ));
+                }
+            }
+            "base_url" | "data_base_url" => {
+                let url = value.as_str().unwrap_or_default();
+                if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048
+                {
+                    return Err(Error::invalid(
+                        &field,
+                        "must be an http or https URL of at most 2048 characters",
+                    ));
+                }
+            }
+            "help_text" => {
+                let text = value.as_str().unwrap_or_default();
+                if text.trim().is_empty() || text.chars().count() > 1600 {
+                    return Err(Error::invalid(&field, "must have 1 to 1,600 characters"));
+                }
+            }
+            "provider" => {}
+            "human_agent" => {
+                if !value.is_boolean() {
+                    return Err(Error::invalid(&field, "must be true or false"));
+                }
+            }
+            _ => {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| Error::invalid(&field, "must be a string"))?;
+                if text.len() > 256 {
+                    return Err(Error::invalid(&field, "is longer than 256 characters"));
+                }
+            }
+        }
+    }
+    Ok(serde_json::Value::Object(config))
+}
+
+/// Checks a messaging channel's credentials: exactly the ones its provider needs, each a
+/// non-empty string. Telegram's webhook secret is made here when not given.
+pub fn validate_credentials(
+    kind: ChannelKind,
+    config: &serde_json::Value,
+    credentials: &serde_json::Value,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut credentials = match credentials {
+        serde_json::Value::Object(credentials) => credentials.clone(),
+        serde_json::Value::Null => serde_json::Map::new(),
+        _ => return Err(Error::invalid("credentials", "must be an object")),
+    };
+    if kind == ChannelKind::Telegram && !credentials.contains_key("webhook_secret") {
+        credentials.insert(
+            "webhook_secret".into(),
+            serde_json::Value::String(crate::auth::random_secret()),
+        );
+    }
+    let twilio = config
+        .as_object()
+        .is_some_and(|config| uses_twilio(kind, config));
+    let needed = credential_keys(kind, twilio);
+    for key in credentials.keys() {
+        if !needed.contains(&key.as_str()) {
+            return Err(Error::invalid(
+                format!("credentials.{key}"),
+                format!(
+                    "is not a credential of {} (credentials: {})",
+                    kind.as_str(),
+                    needed.join(", ")
+                ),
+            ));
+        }
+    }
+    for key in needed {
+        let value = credentials.get(*key).and_then(|value| value.as_str());
+        match value {
+            Some(value) if !value.trim().is_empty() && value.len() <= 4096 => {}
+            Some(_) => {
+                return Err(Error::invalid(
+                    format!("credentials.{key}"),
+                    "must have 1 to 4,096 characters",
+                ));
+            }
+            None => return Err(Error::invalid(format!("credentials.{key}"), "is required")),
+        }
+    }
+    if kind == ChannelKind::Telegram
+        && credentials
+            .get("webhook_secret")
+            .and_then(|secret| secret.as_str())
+            .is_some_and(|secret| {
+                secret.len() > 256
+                    || !secret
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+    {
+        return Err(Error::invalid(
+            "credentials.webhook_secret",
+            "must be 1 to 256 letters, digits, _ or -",
+        ));
+    }
+    Ok(credentials)
+}
+
 /// The highest `{{n}}` in a template body.
 fn placeholder_count(body: &str) -> usize {
     let mut highest = 0;
@@ -663,6 +934,7 @@ mod tests {
             name: "Support".into(),
             config,
             secret: String::new(),
+            credentials: String::new(),
             created_at: chrono::Utc::now(),
         }
     }
@@ -862,5 +1134,69 @@ mod tests {
         let refusal = check_text(ChannelKind::Telegram, &"a".repeat(4097)).unwrap_err();
         assert!(refusal.reason().contains("4096"));
         assert!(check_text(ChannelKind::Sms, &"ب".repeat(1600)).is_err());
+    }
+
+    #[test]
+    fn channel_settings_are_checked_and_credentials_must_be_complete() {
+        let config = |value: serde_json::Value| value.as_object().unwrap().clone();
+        let whatsapp = validate_config(
+            ChannelKind::Whatsapp,
+            config(serde_json::json!({"phone_number_id": "1065"})),
+        )
+        .unwrap();
+        assert!(
+            whatsapp["verify_token"].as_str().unwrap().len() >= 32,
+            "a handshake token is made when none is given"
+        );
+        let unknown = validate_config(
+            ChannelKind::Whatsapp,
+            config(serde_json::json!({"phone_number_id": "1065", "access_token": "x"})),
+        )
+        .unwrap_err();
+        assert!(unknown.to_string().contains("access_token"), "{unknown}");
+        assert!(
+            validate_config(
+                ChannelKind::Sms,
+                config(serde_json::json!({"account_sid": "AC1"}))
+            )
+            .is_err(),
+            "an SMS channel needs a number or a messaging service"
+        );
+        assert!(
+            validate_config(
+                ChannelKind::Line,
+                config(serde_json::json!({"base_url": "ftp://example.com"}))
+            )
+            .is_err()
+        );
+
+        let missing = validate_credentials(
+            ChannelKind::Whatsapp,
+            &whatsapp,
+            &serde_json::json!({"access_token": "EAAB"}),
+        )
+        .unwrap_err();
+        assert!(missing.to_string().contains("app_secret"), "{missing}");
+        let telegram = validate_credentials(
+            ChannelKind::Telegram,
+            &serde_json::json!({}),
+            &serde_json::json!({"bot_token": "123:ABC"}),
+        )
+        .unwrap();
+        assert!(telegram["webhook_secret"].as_str().unwrap().len() >= 32);
+        let twilio = validate_config(
+            ChannelKind::Whatsapp,
+            config(serde_json::json!({"provider": "twilio", "account_sid": "AC1", "from": "+14155552671"})),
+        )
+        .unwrap();
+        assert!(twilio.get("verify_token").is_none());
+        assert!(
+            validate_credentials(
+                ChannelKind::Whatsapp,
+                &twilio,
+                &serde_json::json!({"auth_token": "t"})
+            )
+            .is_ok()
+        );
     }
 }

@@ -504,3 +504,73 @@ pub async fn record_delivery(
     tx.commit().await?;
     Ok(message)
 }
+
+/// An automatic answer to a message a customer has just sent on a messaging channel (the
+/// channel's help text after an SMS HELP): stored in the conversation as an outbound message
+/// without an author and delivered like a reply, to the address the customer wrote from.
+/// Windows and consent are not consulted: it answers the customer's own message.
+pub async fn answer_automatically(
+    store: &dyn Store,
+    channel: &Channel,
+    answering: MessageId,
+    text: &str,
+    now: Timestamp,
+) -> Result<Message> {
+    let mut tx = store.begin().await?;
+    let inbound = tx
+        .get_message(channel.workspace_id, answering)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let identity = match (inbound.identity_kind, inbound.identity.clone()) {
+        (Some(kind), Some(value)) => Identity { kind, value },
+        _ => return Err(Error::NotFound),
+    };
+    let (identity, to) =
+        messaging::recipient(channel, Some(&identity), &[]).ok_or_else(|| Error::Refused {
+            reason: format!(
+                "channel {} cannot reach the address the customer wrote from",
+                channel.name
+            ),
+        })?;
+    let mut conversation = tx
+        .get_conversation(channel.workspace_id, inbound.conversation_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let message = Message {
+        id: MessageId::new(),
+        workspace_id: channel.workspace_id,
+        conversation_id: conversation.id,
+        customer_id: conversation.customer_id,
+        kind: MessageKind::Outbound,
+        channel_id: Some(channel.id),
+        identity: Some(identity.value),
+        identity_kind: Some(identity.kind),
+        author_id: None,
+        provider_message_id: None,
+        text: text.to_string(),
+        delivery_status: Some(DeliveryStatus::Queued),
+        delivery_error: None,
+        sent_at: now,
+        created_at: now,
+    };
+    conversation.last_activity_at = now.max(conversation.last_activity_at);
+    conversation.updated_at = now;
+    tx.insert_message(&message).await?;
+    tx.update_conversation(&conversation).await?;
+    tx.insert_job(
+        &NewJob::new(
+            channel.workspace_id,
+            kind::DELIVER_MESSAGE,
+            serde_json::json!({ "message_id": message.id, "to": to }),
+            now,
+        )
+        .dedupe(format!("message:{}", message.id)),
+    )
+    .await?;
+    tx.insert_outbox(&OutboxEvent::message_created(&message, now))
+        .await?;
+    tx.insert_outbox(&OutboxEvent::conversation_updated(&conversation, now))
+        .await?;
+    tx.commit().await?;
+    Ok(message)
+}

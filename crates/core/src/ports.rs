@@ -599,3 +599,10 @@ pub trait Subscription: Send {
     /// behind skips the events it missed (it catches up through the list APIs).
     async fn next(&mut self) -> Option<RealtimeEvent>;
 }
+
+/// Seals channel credentials at rest. `seal` returns printable text for the database; `open`
+/// fails on text that was not sealed with this key (or was altered).
+pub trait Vault: Send + Sync {
+    fn seal(&self, plain: &[u8]) -> Result<String>;
+    fn open(&self, sealed: &str) -> Result<Vec<u8>>;
+}

@@ -68,6 +68,26 @@ pub struct ConfigArgs {
     /// Mark cookies `Secure` (set when Seam is served over HTTPS).
     #[arg(long = "secure-cookies", env = "SEAM_SECURE_COOKIES", global = true)]
     pub secure_cookies: Option<bool>,
+    /// The address providers reach Seam at (`https://support.example.com`): webhook URLs shown
+    /// for messaging channels are `{public_url}/hooks/{channel_id}`. Default: the HTTP address.
+    #[arg(long = "public-url", env = "SEAM_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// 32 bytes, base64 or hex, that seal channel credentials at rest. Default: a key made on
+    /// first start in `<data>/secret.key`. Every node of a cluster needs the same key.
+    #[arg(
+        long = "secret-key",
+        env = "SEAM_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+    /// Let media downloads reach private and loopback addresses (for tests and labs only).
+    #[arg(
+        long = "allow-private-fetch",
+        env = "SEAM_ALLOW_PRIVATE_FETCH",
+        global = true
+    )]
+    pub allow_private_fetch: Option<bool>,
     /// Log format: `text` or `json`.
     #[arg(long = "log-format", env = "SEAM_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -91,6 +111,9 @@ struct FileConfig {
     nats_url: Option<String>,
     job_max_attempts: Option<i32>,
     secure_cookies: Option<bool>,
+    public_url: Option<String>,
+    secret_key: Option<String>,
+    allow_private_fetch: Option<bool>,
     log_format: Option<String>,
 }
 
@@ -105,8 +128,24 @@ pub struct Config {
     pub job_max_attempts: i32,
     pub secure_cookies: bool,
     pub log_json: bool,
+    /// Where providers reach Seam; `None`: the bound HTTP address.
+    pub public_url: Option<String>,
+    /// The key that seals channel credentials; `None`: the key file in the data directory.
+    pub secret_key: Option<SecretKey>,
+    /// Media downloads may reach private addresses.
+    pub allow_private_fetch: bool,
     /// How long shutdown waits for in-flight requests and jobs.
     pub shutdown_grace: Duration,
+}
+
+/// The configured credentials key, as given. Its `Debug` shows nothing.
+#[derive(Clone)]
+pub struct SecretKey(pub String);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(********)")
+    }
 }
 
 /// The SMTP listener's settings.
@@ -197,6 +236,18 @@ impl Config {
                 .unwrap_or(([127, 0, 0, 1], 2525).into()),
             database_url,
             nats_url: args.nats_url.clone().or(file.nats_url),
+            public_url: match args.public_url.clone().or(file.public_url) {
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                    Some(url.trim_end_matches('/').to_string())
+                }
+                Some(_) => bail!("the public URL must start with https:// or http://"),
+                None => None,
+            },
+            secret_key: args.secret_key.clone().or(file.secret_key).map(SecretKey),
+            allow_private_fetch: args
+                .allow_private_fetch
+                .or(file.allow_private_fetch)
+                .unwrap_or(false),
             job_max_attempts,
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             log_json,

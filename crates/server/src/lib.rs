@@ -5,6 +5,7 @@ pub mod config;
 pub mod customer_data;
 pub mod demo;
 pub mod email;
+pub mod messaging;
 pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -47,6 +48,10 @@ fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
         .ok()
 }
 
+/// The largest file a messaging provider's media download may bring (WhatsApp allows 100 MB
+/// documents).
+const MAX_MEDIA_BYTES: usize = 100 * 1024 * 1024;
+
 /// A started server.
 pub struct Running {
     pub http_addr: SocketAddr,
@@ -73,6 +78,23 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
     // Website chat: the widgets connected to this node, shared by the API and the job runner.
     let presence = Arc::new(seam_api::widget::WidgetPresence::new());
 
+    let listener = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
+    let http_addr = listener.local_addr()?;
+    let vault: Arc<dyn seam_core::ports::Vault> = Arc::new(messaging::load_key(
+        config.secret_key.as_ref().map(|key| key.0.as_str()),
+        &config.data_dir,
+    )?);
+    let hooks = seam_api::hooks::Messaging {
+        vault,
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{http_addr}")),
+        intake: seam_api::hooks::Intake::start(store.clone()),
+    };
+
     let state = seam_api::ApiState {
         store: store.clone(),
         bus: bus.clone(),
@@ -84,12 +106,9 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
             ..seam_api::ApiConfig::default()
         },
         presence: presence.clone(),
+        messaging: hooks.clone(),
     };
     let router = seam_api::router(state);
-    let listener = tokio::net::TcpListener::bind(config.http_addr)
-        .await
-        .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
-    let http_addr = listener.local_addr()?;
 
     let jobs_wake = Arc::new(tokio::sync::Notify::new());
     let http = seam_channels::http::client(std::time::Duration::from_secs(15))
@@ -105,11 +124,22 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
         tokio::spawn(workers::jobs::run(
             workers::jobs::Runner::new(
                 store.clone(),
-                http,
+                http.clone(),
                 Arc::new(email::Mailer::new(store.clone())),
                 config.job_max_attempts,
             )
-            .with_presence(presence),
+            .with_presence(presence)
+            .with_messaging(messaging::Applier {
+                store: store.clone(),
+                files: files.clone(),
+                http: http.clone(),
+                fetcher: seam_channels::messaging::Fetcher::new(
+                    std::time::Duration::from_secs(60),
+                    MAX_MEDIA_BYTES,
+                    config.allow_private_fetch,
+                )?,
+                messaging: hooks,
+            }),
             jobs_wake,
             shutdown_rx.clone(),
         )),

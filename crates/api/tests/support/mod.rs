@@ -442,13 +442,30 @@ pub fn app_with(
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 ) -> Router {
     seam_api::router(ApiState {
-        store,
+        store: store.clone(),
         bus: Arc::new(bus),
         files: Arc::new(NoFiles),
         metrics,
         config,
         presence: Arc::new(seam_api::widget::WidgetPresence::new()),
+        messaging: seam_api::hooks::Messaging {
+            vault: Arc::new(NoVault),
+            public_url: "http://127.0.0.1:8080".into(),
+            intake: seam_api::hooks::Intake::start(store),
+        },
     })
+}
+
+/// These tests create no messaging channels: nothing is ever sealed.
+struct NoVault;
+
+impl seam_core::ports::Vault for NoVault {
+    fn seal(&self, _plain: &[u8]) -> seam_core::Result<String> {
+        Err(seam_core::Error::internal("no vault in these tests"))
+    }
+    fn open(&self, _sealed: &str) -> seam_core::Result<Vec<u8>> {
+        Err(seam_core::Error::internal("no vault in these tests"))
+    }
 }
 
 /// Sends one request through the router; returns status, headers and the body as JSON

@@ -252,6 +252,7 @@ mod tests {
             name: "Site".into(),
             config: stored,
             secret: "s".into(),
+            credentials: String::new(),
             created_at: chrono::Utc::now(),
         };
         let config = WebchatConfig::of(&channel);

@@ -113,6 +113,7 @@ mod tests {
             name: kind.as_str().into(),
             config: serde_json::json!({}),
             secret: "s".into(),
+            credentials: String::new(),
             created_at: chrono::Utc::now() - chrono::Duration::seconds(age_secs),
         }
     }

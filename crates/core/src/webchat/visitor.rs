@@ -196,6 +196,7 @@ mod tests {
             name: "Site".into(),
             config: serde_json::json!({"allowed_origins": ["https://shop.example"]}),
             secret: "channel-secret".into(),
+            credentials: String::new(),
             created_at: chrono::Utc::now(),
         }
     }

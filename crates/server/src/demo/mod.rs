@@ -144,6 +144,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
         name: "WhatsApp".into(),
         config: serde_json::json!({ "demo": true }),
         secret: seam_core::auth::random_secret(),
+        credentials: String::new(),
         created_at: now,
     };
     let mut tx = store.begin().await.map_err(fail)?;

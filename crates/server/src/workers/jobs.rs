@@ -35,6 +35,8 @@ pub struct Runner {
     presence: Option<Arc<dyn seam_core::webchat::Presence>>,
     /// Messaging channels: a channel's settings with its credentials opened.
     settings: Option<super::outbound::SettingsOf>,
+    /// Messaging channels: applies webhook deliveries and sets channels up.
+    applier: Option<crate::messaging::Applier>,
 }
 
 impl Runner {
@@ -51,12 +53,16 @@ impl Runner {
             max_attempts,
             presence: None,
             settings: None,
+            applier: None,
         }
     }
 
-    /// Messaging channels: sends through their adapters with the settings `settings` gives.
-    pub fn with_messaging(mut self, settings: super::outbound::SettingsOf) -> Self {
-        self.settings = Some(settings);
+    /// Messaging channels: sends through their adapters, applies what their webhooks
+    /// delivered and tells providers where to deliver.
+    pub fn with_messaging(mut self, applier: crate::messaging::Applier) -> Self {
+        let messaging = applier.messaging.clone();
+        self.settings = Some(Arc::new(move |channel| messaging.settings(channel)));
+        self.applier = Some(applier);
         self
     }
 
@@ -143,6 +149,7 @@ impl Runner {
         let outcome = match job.kind.as_str() {
             kind::DELIVER_MESSAGE => self.deliver_message(&job).await,
             kind::DELIVER_WEBHOOK_EVENT => self.deliver_webhook_event(&job).await,
+            kind::APPLY_HOOK_EVENTS | kind::SET_UP_CHANNEL => self.messaging_job(&job).await,
             other => Ok(Outcome::Permanent {
                 reason: format!("unknown job kind {other}"),
             }),
@@ -211,6 +218,32 @@ impl Runner {
             }
         }
         self.store.bury_job(job.id, reason).await
+    }
+
+    async fn messaging_job(&self, job: &Job) -> Result<Outcome> {
+        use crate::messaging::Applied;
+        let Some(applier) = self.applier.as_ref() else {
+            return Ok(Outcome::Retry {
+                reason: "messaging channels are not served by this node".into(),
+                retry_after: None,
+            });
+        };
+        let applied = if job.kind == kind::SET_UP_CHANNEL {
+            applier.set_up(job).await?
+        } else {
+            applier.apply(job).await?
+        };
+        Ok(match applied {
+            Applied::Done => Outcome::Done,
+            Applied::Retry {
+                reason,
+                retry_after,
+            } => Outcome::Retry {
+                reason,
+                retry_after,
+            },
+            Applied::Permanent { reason } => Outcome::Permanent { reason },
+        })
     }
 
     async fn deliver_message(&self, job: &Job) -> Result<Outcome> {

@@ -8,6 +8,7 @@
 mod actors;
 mod http;
 mod mail;
+pub mod messaging;
 mod process;
 mod realtime;
 mod storage;

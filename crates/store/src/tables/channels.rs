@@ -11,7 +11,7 @@ use crate::driver::{Columns, Driver, Select, Sql};
 
 macro_rules! columns {
     () => {
-        "id, workspace_id, kind, name, config, secret, created_at"
+        "id, workspace_id, kind, name, config, secret, credentials, created_at"
     };
 }
 
@@ -23,6 +23,7 @@ fn read<D: Driver>(row: Columns<'_, D>) -> Result<Channel> {
         name: row.text("name")?,
         config: row.json("config")?,
         secret: row.text("secret")?,
+        credentials: row.text("credentials")?,
         created_at: row.time("created_at")?,
     })
 }
@@ -31,7 +32,7 @@ pub(crate) fn insert<D: Driver>(channel: &Channel) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO channels (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .uuid(channel.id.0)
     .uuid(channel.workspace_id.0)
@@ -39,6 +40,7 @@ pub(crate) fn insert<D: Driver>(channel: &Channel) -> Sql<D> {
     .text(&channel.name)
     .json(&channel.config)
     .text(&channel.secret)
+    .text(&channel.credentials)
     .time(channel.created_at)
 }
 

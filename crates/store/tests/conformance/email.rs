@@ -48,6 +48,7 @@ fn email_channel(tenant: &Tenant) -> Channel {
             "relay": {"host": "127.0.0.1", "port": 2526, "security": "none"},
         }),
         secret: format!("secret-{}", uuid::Uuid::now_v7()),
+        credentials: String::new(),
         created_at: now(),
     }
 }

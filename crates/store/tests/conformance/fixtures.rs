@@ -125,6 +125,7 @@ pub fn api_channel(workspace_id: WorkspaceId, name: &str) -> Channel {
         name: name.to_string(),
         config: serde_json::json!({ "webhook_url": "https://hooks.example/seam" }),
         secret: format!("secret-{}", uuid::Uuid::now_v7()),
+        credentials: String::new(),
         created_at: now(),
     }
 }
