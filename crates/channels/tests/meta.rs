@@ -1368,11 +1368,9 @@ async fn messenger_errors_follow_graph_codes_and_a_partial_send_is_not_repeated(
 // Media
 
 #[tokio::test]
-async fn whatsapp_media_is_downloaded_in_two_steps_with_the_token_both_times() {
+async fn whatsapp_media_is_downloaded_in_two_steps_and_the_token_goes_only_to_meta() {
     let (fake, base, cdn) = spawn_graph().await;
     let settings = whatsapp_settings(&base);
-    // The guard stays on: both hops are trusted (the base URL, then the URL Meta returned).
-    let fetcher = Fetcher::new(Duration::from_secs(5), 1 << 20, false).unwrap();
     let media = MediaRef {
         source: MediaSource::Provider {
             id: "1003383421387256".into(),
@@ -1380,27 +1378,41 @@ async fn whatsapp_media_is_downloaded_in_two_steps_with_the_token_both_times() {
         content_type: Some("image/jpeg".into()),
         file_name: None,
     };
+    let adapter = adapter_for(ChannelKind::Whatsapp, &settings);
 
-    let fetched = adapter_for(ChannelKind::Whatsapp, &settings)
-        .fetch_media(&fetcher, &settings, &media)
+    // The guard stays on: the lookup goes to the configured base URL with the token; the file
+    // URL it answers is neither that base nor one of Meta's media hosts, so it is fetched like
+    // any other URL: without the token, and not at all when it is a local address.
+    let guarded = Fetcher::new(Duration::from_secs(5), 1 << 20, false).unwrap();
+    let error = adapter
+        .fetch_media(&guarded, &settings, &media)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, FetchError::Refused(_)), "{error:?}");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].path, "/v21.0/1003383421387256");
+    assert_eq!(requests[0].authorization.as_deref(), Some("Bearer EAAB-token"));
+
+    let private_allowed = Fetcher::new(Duration::from_secs(5), 1 << 20, true).unwrap();
+    let fetched = adapter
+        .fetch_media(&private_allowed, &settings, &media)
         .await
         .unwrap();
-
     assert_eq!(fetched.bytes, MEDIA_BYTES);
     assert_eq!(fetched.content_type.as_deref(), Some("image/jpeg"));
     let requests = fake.requests();
-    assert_eq!(requests.len(), 2);
-    assert_eq!(requests[0].method, "GET");
-    assert_eq!(requests[0].path, "/v21.0/1003383421387256");
-    assert_eq!(requests[1].path, "/whatsapp_business/attachments/");
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[2].path, "/whatsapp_business/attachments/");
     assert!(
-        requests[1]
+        requests[2]
             .query
             .contains(&("mid".into(), "1003383421387256".into()))
     );
-    for request in &requests {
-        assert_eq!(request.authorization.as_deref(), Some("Bearer EAAB-token"));
-    }
+    assert_eq!(
+        requests[2].authorization, None,
+        "the token never reaches a host that is not Meta's"
+    );
     assert_ne!(base, cdn);
 }
 

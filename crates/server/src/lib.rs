@@ -139,6 +139,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
                     config.allow_private_fetch,
                 )?,
                 messaging: hooks,
+                reply_tokens: Arc::new(messaging::ReplyTokens::default()),
             }),
             jobs_wake,
             shutdown_rx.clone(),

@@ -2,7 +2,12 @@
 //! apply what their webhooks delivered (messages with their files, delivery statuses, blocks,
 //! SMS consent keywords) and tell providers where to deliver.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -18,6 +23,7 @@ use seam_core::{
     channel::{Channel, ChannelKind},
     consent::{self, ConsentStatus},
     email::InboundAttachment,
+    ids::ChannelId,
     inbound::{self, InboundMessage, RawIdentity},
     jobs::Job,
     messaging::{Keyword, sms_keyword},
@@ -165,6 +171,48 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// LINE's reply tokens: a reply sent within a minute of the customer's message may use the
+/// token of that message (free of the monthly push quota). Kept in memory on the node that
+/// applied the message; a reply on another node, or after the token aged, is pushed.
+#[derive(Default)]
+pub struct ReplyTokens {
+    tokens: std::sync::Mutex<HashMap<(ChannelId, String), (String, Instant)>>,
+}
+
+/// LINE accepts a reply token for about a minute; Seam uses it for 50 seconds.
+const REPLY_TOKEN_LIFE: Duration = Duration::from_secs(50);
+const REPLY_TOKENS_KEPT: usize = 10_000;
+
+impl ReplyTokens {
+    pub fn remember(&self, channel_id: ChannelId, address: &str, token: &str) {
+        let mut tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if tokens.len() >= REPLY_TOKENS_KEPT {
+            tokens.retain(|_, (_, at)| at.elapsed() < REPLY_TOKEN_LIFE);
+        }
+        if tokens.len() < REPLY_TOKENS_KEPT {
+            tokens.insert(
+                (channel_id, address.to_string()),
+                (token.to_string(), Instant::now()),
+            );
+        }
+    }
+
+    /// The fresh token for a reply to `address`, used once.
+    pub fn take(&self, channel_id: ChannelId, address: &str) -> Option<String> {
+        let mut tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        tokens
+            .remove(&(channel_id, address.to_string()))
+            .filter(|(_, at)| at.elapsed() < REPLY_TOKEN_LIFE)
+            .map(|(token, _)| token)
+    }
+}
+
 /// How applying a delivery ended, for the job runner.
 pub enum Applied {
     Done,
@@ -186,6 +234,7 @@ pub struct Applier {
     pub http: reqwest::Client,
     pub fetcher: Fetcher,
     pub messaging: Messaging,
+    pub reply_tokens: Arc<ReplyTokens>,
 }
 
 /// A status for a message Seam has not recorded as sent yet (the provider's report can
@@ -203,7 +252,7 @@ impl Applier {
             .get("channel_id")
             .and_then(|id| id.as_str())
             .and_then(|id| id.parse().ok())
-            .map(seam_core::ids::ChannelId)
+            .map(ChannelId)
             .ok_or(Error::NotFound)?;
         let channel = self
             .store
@@ -361,6 +410,16 @@ impl Applier {
             }
             Err(error) => return Err(error),
         };
+        if let Some(token) = incoming.reply_token.as_deref()
+            && !received.duplicate
+            && let Some((_, address)) = incoming
+                .sender
+                .identities
+                .iter()
+                .find(|(kind, _)| *kind == seam_core::identity::IdentityKind::Line)
+        {
+            self.reply_tokens.remember(channel.id, address, token);
+        }
         if channel.kind == ChannelKind::Sms
             && let Some(keyword) = sms_keyword(&channel.config, &incoming.text)
         {

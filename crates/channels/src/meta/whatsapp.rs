@@ -127,11 +127,23 @@ impl Adapter for WhatsappCloud {
             .get("url")
             .and_then(Value::as_str)
             .ok_or_else(|| FetchError::Network("the media answer has no url".into()))?;
-        let origin = url::Url::parse(file_url)
-            .map_err(|_| FetchError::Refused("the media url is not a URL".into()))?
-            .origin()
-            .ascii_serialization();
-        let mut file = fetcher.get(file_url, Some(&auth), &[base, &origin]).await?;
+        let parsed = url::Url::parse(file_url)
+            .map_err(|_| FetchError::Refused("the media url is not a URL".into()))?;
+        // The token goes with the download only to Meta's own media hosts (or the configured
+        // base URL); any other URL is fetched without it, through the guard.
+        let origin = parsed.origin().ascii_serialization();
+        let meta_host = parsed.scheme() == "https"
+            && parsed.host_str().is_some_and(|host| {
+                META_MEDIA_DOMAINS
+                    .iter()
+                    .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+            });
+        let trusted: Vec<&str> = if meta_host {
+            vec![base, &origin]
+        } else {
+            vec![base]
+        };
+        let mut file = fetcher.get(file_url, Some(&auth), &trusted).await?;
         if file.content_type.is_none() {
             file.content_type = info
                 .get("mime_type")
@@ -141,6 +153,9 @@ impl Adapter for WhatsappCloud {
         Ok(file)
     }
 }
+
+/// The domains Meta serves WhatsApp media from (`lookaside.fbsbx.com` today).
+const META_MEDIA_DOMAINS: &[&str] = &["fbsbx.com", "facebook.com", "fbcdn.net", "whatsapp.net"];
 
 fn permanent(reason: &str) -> Sent {
     Sent::Permanent {

@@ -295,8 +295,18 @@ impl Runner {
                 });
             };
             return Ok(
-                match super::outbound::deliver(store, &self.http, settings, job, &message, &channel)
-                    .await?
+                match super::outbound::deliver(
+                    store,
+                    &self.http,
+                    settings,
+                    self.applier
+                        .as_ref()
+                        .map(|applier| applier.reply_tokens.as_ref()),
+                    job,
+                    &message,
+                    &channel,
+                )
+                .await?
                 {
                     super::outbound::Sending::Accepted => Outcome::Done,
                     super::outbound::Sending::Retry {

@@ -9,13 +9,15 @@ use chrono::Utc;
 use seam_channels::messaging::{self, Button, Outgoing, Sent, Settings, TemplateMessage};
 use seam_core::{
     Error, Result,
-    channel::Channel,
+    channel::{Channel, ChannelKind},
     consent::{self, ConsentStatus},
     jobs::Job,
     message::Message,
     outbound::record_sent,
     ports::Store,
 };
+
+use crate::messaging::ReplyTokens;
 
 /// A channel's adapter settings, its credentials opened.
 pub type SettingsOf = Arc<dyn Fn(&Channel) -> Result<Settings> + Send + Sync>;
@@ -36,6 +38,7 @@ pub async fn deliver(
     store: &dyn Store,
     http: &reqwest::Client,
     settings_of: &SettingsOf,
+    reply_tokens: Option<&ReplyTokens>,
     job: &Job,
     message: &Message,
     channel: &Channel,
@@ -46,7 +49,12 @@ pub async fn deliver(
         });
     };
     let settings = settings_of(channel)?;
-    let outgoing = outgoing(job, message)?;
+    let mut outgoing = outgoing(job, message)?;
+    if channel.kind == ChannelKind::Line {
+        // Within a minute of the customer's message LINE takes a reply, else a push.
+        outgoing.reply_token =
+            reply_tokens.and_then(|tokens| tokens.take(channel.id, &outgoing.to));
+    }
     match adapter.send(http, &settings, &outgoing).await {
         Sent::Accepted {
             provider_message_id,

@@ -182,7 +182,7 @@ pub fn line_signature(channel_secret: &str, body: &[u8]) -> String {
 }
 
 /// One request Seam made to a fake provider.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ProviderRequest {
     pub method: String,
     pub path: String,
@@ -190,6 +190,18 @@ pub struct ProviderRequest {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for ProviderRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &self.headers)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
 }
 
 impl ProviderRequest {
