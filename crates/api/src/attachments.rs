@@ -20,7 +20,7 @@ pub fn router() -> Router<Arc<ApiState>> {
 }
 
 /// Types safe to show inline: raster images only (SVG can carry script).
-const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+pub(crate) const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 
 /// Downloads one attachment.
 #[utoipa::path(
@@ -77,7 +77,7 @@ pub(crate) async fn download(
 }
 
 /// RFC 5987 encoding of a file name for `filename*`.
-fn percent_encode(name: &str) -> String {
+pub(crate) fn percent_encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for byte in name.bytes() {
         if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {

@@ -25,6 +25,8 @@ pub enum ApiError {
     WidgetOriginRejected,
     /// A WebSocket endpoint called without a WebSocket handshake.
     WebSocketRequired,
+    /// A media link with a wrong signature, or past its expiry.
+    MediaLinkRejected,
     /// The body is not JSON at all (syntax error, truncated, wrong encoding).
     MalformedJson { reason: String },
     /// The body is JSON of the wrong shape (wrong type, missing field).
@@ -154,6 +156,12 @@ impl ApiError {
                 S::FORBIDDEN,
                 "forbidden",
                 "the Origin header does not match this server".into(),
+                None,
+            ),
+            ApiError::MediaLinkRejected => (
+                S::FORBIDDEN,
+                "forbidden",
+                "this media link is invalid or has expired".into(),
                 None,
             ),
             ApiError::WebSocketRequired => (
@@ -339,6 +347,7 @@ mod tests {
         let cases = [
             (ApiError::InvalidCredentials, 401, "invalid_credentials"),
             (ApiError::CsrfFailed, 403, "csrf_failed"),
+            (ApiError::MediaLinkRejected, 403, "forbidden"),
             (ApiError::PayloadTooLarge, 413, "payload_too_large"),
             (
                 ApiError::UnsupportedMediaType,

@@ -4,7 +4,11 @@
 //! share one commit, see [`Intake`]) and answered 2xx; the job runner applies its events.
 //! Nothing is stored for a delivery that fails its check.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,
@@ -16,9 +20,9 @@ use axum::{
 };
 use seam_channels::messaging::{self, Check, Event, Hook, HookError, Settings};
 use seam_core::{
-    Error, Result,
+    Error, Result, Timestamp,
     channel::{Channel, open_credentials},
-    ids::ChannelId,
+    ids::{AttachmentId, ChannelId},
     jobs::{NewJob, kind},
     ports::{Store, Vault},
 };
@@ -32,19 +36,29 @@ pub fn router() -> Router<Arc<ApiState>> {
 }
 
 /// What the API needs for messaging channels: the key that opens credentials, the address
-/// providers reach Seam at, and the intake of deliveries.
+/// providers reach Seam at, the key that signs media links, and the intake of deliveries.
 #[derive(Clone)]
 pub struct Messaging {
     pub vault: Arc<dyn Vault>,
     /// `https://support.example.com`, no trailing slash.
     pub public_url: String,
     pub intake: Intake,
+    /// Channels the endpoint saw in the last few seconds, settings opened.
+    pub channels: ChannelCache,
+    /// Signs and checks the links providers fetch reply files from (`/media/{id}`).
+    pub media_key: Arc<[u8; 32]>,
 }
 
 impl Messaging {
     /// The URL to paste into the provider: `{public_url}/hooks/{channel_id}`.
     pub fn hook_url(&self, channel_id: ChannelId) -> String {
         format!("{}/hooks/{}", self.public_url, channel_id.0)
+    }
+
+    /// The link a provider fetches a reply's file from: `{public_url}/media/{id}`, signed and
+    /// valid for an hour from `now`.
+    pub fn media_url(&self, attachment_id: AttachmentId, now: Timestamp) -> String {
+        crate::media::link(&self.public_url, &self.media_key, attachment_id, now)
     }
 
     /// A channel's adapter settings with its credentials opened, for one call.
@@ -54,6 +68,51 @@ impl Messaging {
             credentials: open_credentials(self.vault.as_ref(), channel)?,
             hook_url: self.hook_url(channel.id),
         })
+    }
+}
+
+/// Channels recently looked up by `/hooks`, with their settings opened, kept for a few seconds:
+/// a burst of deliveries reads and opens its channel once.
+#[derive(Clone, Default)]
+pub struct ChannelCache {
+    entries: Arc<std::sync::Mutex<HashMap<ChannelId, Cached>>>,
+}
+
+/// When a channel was looked up, and what was found.
+type Cached = (Instant, Channel, Settings);
+
+const CACHED_FOR: Duration = Duration::from_secs(5);
+const CACHED_CHANNELS: usize = 1024;
+
+impl Messaging {
+    /// The channel and its opened settings, from the cache when seen within [`CACHED_FOR`].
+    async fn channel(&self, store: &dyn Store, id: ChannelId) -> Result<(Channel, Settings)> {
+        {
+            let entries = self
+                .channels
+                .entries
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            if let Some((at, channel, settings)) = entries.get(&id)
+                && at.elapsed() < CACHED_FOR
+            {
+                return Ok((channel.clone(), settings.clone()));
+            }
+        }
+        let channel = store.find_channel(id).await?.ok_or(Error::NotFound)?;
+        let settings = self.settings(&channel)?;
+        let mut entries = self
+            .channels
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if entries.len() >= CACHED_CHANNELS {
+            entries.retain(|_, (at, _, _)| at.elapsed() < CACHED_FOR);
+        }
+        if entries.len() < CACHED_CHANNELS {
+            entries.insert(id, (Instant::now(), channel.clone(), settings.clone()));
+        }
+        Ok((channel, settings))
     }
 }
 
@@ -102,10 +161,49 @@ impl Intake {
 
 async fn write(store: &dyn Store, batch: &[(NewJob, oneshot::Sender<Result<()>>)]) -> Result<()> {
     let mut tx = store.begin().await?;
-    for (job, _) in batch {
-        tx.insert_job(job).await?;
+    for job in merged(batch.iter().map(|(job, _)| job)) {
+        tx.insert_job(&job).await?;
     }
     tx.commit().await
+}
+
+/// The most deliveries one job carries.
+const DELIVERIES_PER_JOB: usize = 16;
+
+/// Deliveries to the same channel in one batch become one job (up to [`DELIVERIES_PER_JOB`]),
+/// their events in the order they arrived: fewer rows to write, claim and complete.
+fn merged<'a>(jobs: impl Iterator<Item = &'a NewJob>) -> Vec<NewJob> {
+    let mut merged: Vec<(NewJob, usize)> = Vec::new();
+    for job in jobs {
+        let events = job
+            .payload
+            .get("events")
+            .and_then(|events| events.as_array());
+        let open = merged.iter_mut().find(|(into, count)| {
+            *count < DELIVERIES_PER_JOB
+                && into.kind == job.kind
+                && into.workspace_id == job.workspace_id
+                && into.dedupe_key.is_none()
+                && job.dedupe_key.is_none()
+                && into.payload.get("channel_id") == job.payload.get("channel_id")
+        });
+        match (open, events) {
+            (Some((into, count)), Some(events)) => {
+                if let Some(all) = into
+                    .payload
+                    .get_mut("events")
+                    .and_then(|all| all.as_array_mut())
+                {
+                    all.extend(events.iter().cloned());
+                    *count += 1;
+                } else {
+                    merged.push((job.clone(), 1));
+                }
+            }
+            _ => merged.push((job.clone(), 1)),
+        }
+    }
+    merged.into_iter().map(|(job, _)| job).collect()
 }
 
 /// How long a delivery may wait for its commit before the provider is told to try again.
@@ -119,13 +217,11 @@ async fn deliver(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let channel = state
-        .store
-        .find_channel(ChannelId(channel_id))
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (channel, settings) = state
+        .messaging
+        .channel(state.store.as_ref(), ChannelId(channel_id))
+        .await?;
     let adapter = messaging::adapter(channel.kind, &channel.config).ok_or(Error::NotFound)?;
-    let settings = state.messaging.settings(&channel)?;
     let hook = Hook {
         method: method.as_str(),
         query: query.as_deref().unwrap_or_default(),
@@ -197,4 +293,44 @@ pub fn apply_job(channel: &Channel, events: &[Event]) -> Result<NewJob> {
         }),
         chrono::Utc::now(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use seam_core::ids::WorkspaceId;
+
+    use super::*;
+
+    fn delivery(workspace_id: WorkspaceId, channel: &str, n: usize) -> NewJob {
+        NewJob::new(
+            workspace_id,
+            kind::APPLY_HOOK_EVENTS,
+            serde_json::json!({"channel_id": channel, "events": [{"n": n}]}),
+            chrono::Utc::now(),
+        )
+    }
+
+    #[test]
+    fn deliveries_to_one_channel_share_jobs_of_at_most_sixteen_in_arrival_order() {
+        let workspace = WorkspaceId::new();
+        let other_workspace = WorkspaceId::new();
+        let mut batch: Vec<NewJob> = (0..20).map(|n| delivery(workspace, "a", n)).collect();
+        batch.insert(3, delivery(workspace, "b", 100));
+        batch.insert(5, delivery(other_workspace, "a", 200));
+        let jobs = merged(batch.iter());
+        let events = |job: &NewJob| -> Vec<u64> {
+            job.payload["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|event| event["n"].as_u64().unwrap())
+                .collect()
+        };
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(events(&jobs[0]), (0..16).collect::<Vec<_>>());
+        assert_eq!(events(&jobs[1]), vec![100]);
+        assert_eq!(jobs[2].workspace_id, other_workspace);
+        assert_eq!(events(&jobs[2]), vec![200]);
+        assert_eq!(events(&jobs[3]), (16..20).collect::<Vec<_>>());
+    }
 }

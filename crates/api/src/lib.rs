@@ -17,6 +17,7 @@ mod health;
 pub mod hooks;
 mod import;
 mod inbound;
+mod media;
 mod merges;
 mod messages;
 mod observe;
@@ -28,6 +29,7 @@ mod realtime;
 mod regroup;
 mod timeline;
 mod tracking;
+mod uploads;
 pub mod widget;
 
 use std::{sync::Arc, time::Duration};
@@ -94,6 +96,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(attachments::router())
+        .merge(uploads::router())
+        .merge(media::router())
         .merge(customers::router())
         .merge(merges::router())
         .merge(regroup::router())

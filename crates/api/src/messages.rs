@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use seam_core::{
     Error, Result,
     email::{Attachment, MessageEmail},
-    ids::{ChannelId, ConversationId, MessageId},
+    ids::{ChannelId, ConversationId, MessageId, UploadId},
     message::Message,
     outbound::{self, ChannelChoice, Reply},
 };
@@ -221,6 +221,8 @@ pub(crate) async fn list(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendRequest {
+    /// May be empty when `template` or `attachments` are given.
+    #[serde(default)]
     pub text: String,
     /// A channel id, or `auto` (the default): the channel the customer last wrote on.
     pub channel: Option<String>,
@@ -235,6 +237,12 @@ pub struct SendRequest {
     /// LINE).
     #[serde(default)]
     pub buttons: Vec<ButtonRequest>,
+    /// Files to send, in order: ids from `POST /api/v1/uploads`, at most 10. Messaging channels
+    /// carry them (within each provider's limits), a note stores them; email, API and website
+    /// chat replies refuse them.
+    #[serde(default)]
+    #[schema(value_type = Vec<Uuid>)]
+    pub attachments: Vec<String>,
 }
 
 /// A reply button: `id` comes back when the customer taps it.
@@ -253,6 +261,16 @@ impl SendRequest {
                     .ok_or_else(|| Error::invalid("channel", "must be a channel id or auto"))?,
             ),
         };
+        let attachments = self
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                UploadId::parse(raw.trim()).ok_or_else(|| {
+                    Error::invalid(format!("attachments[{index}]"), "must be an upload id")
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Reply {
             text: self.text,
             channel,
@@ -269,6 +287,7 @@ impl SendRequest {
                     title: button.title,
                 })
                 .collect(),
+            attachments,
         })
     }
 }
@@ -293,9 +312,21 @@ pub(crate) async fn send(
     ApiJson(request): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
     let reply = request.into_reply()?;
+    let with_files = !reply.attachments.is_empty();
     let message =
         outbound::send_reply(state.store.as_ref(), &actor, id, reply, chrono::Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(message.into())))
+    let ids = [message.id];
+    let mut views = [MessageView::from(message)];
+    // The reply is committed: a failure to read its files back must not look like a failed
+    // send (the agent would send it again), so the answer then goes without them.
+    if with_files {
+        match seam_core::email::decorations(state.store.as_ref(), actor.workspace_id, &ids).await {
+            Ok((emails, files)) => MessageView::decorate(&mut views, emails, &files),
+            Err(error) => tracing::warn!(%error, "reading a reply's files back failed"),
+        }
+    }
+    let [view] = views;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[cfg(test)]
@@ -319,6 +350,27 @@ mod tests {
             .unwrap();
         assert_eq!(reply.channel, ChannelChoice::Explicit(id));
         assert!(reply.private);
+    }
+
+    #[test]
+    fn attachments_are_upload_ids_and_the_text_may_be_left_out() {
+        let id = UploadId::new();
+        let body = format!(r#"{{"attachments": ["{id}"]}}"#);
+        let reply = parse_json::<SendRequest>(body.as_bytes())
+            .unwrap()
+            .into_reply()
+            .unwrap();
+        assert_eq!(reply.attachments, vec![id]);
+        assert_eq!(reply.text, "");
+        let body = format!(r#"{{"text": "hi", "attachments": ["{id}", "invoice.pdf"]}}"#);
+        let error = parse_json::<SendRequest>(body.as_bytes())
+            .unwrap()
+            .into_reply()
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::Invalid { ref field, .. } if field == "attachments[1]"),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use utoipa::{
 
 use crate::{
     ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
-    customers, duplicates, email, health, import, inbound, merges, messages, privacy, profile,
-    realtime, regroup, timeline, tracking, widget,
+    customers, duplicates, email, health, import, inbound, media, merges, messages, privacy,
+    profile, realtime, regroup, timeline, tracking, uploads, widget,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +23,7 @@ use crate::{
         auth::login, auth::logout, auth::create_token,
         conversations::list, conversations::read, conversations::update,
         messages::list, messages::send, attachments::download,
+        uploads::create, media::serve,
         customers::search, customers::read,
         merges::merge_into, merges::read, merges::undo, merges::resolution_log,
         merges::conflicts, merges::review, merges::read_rules, merges::replace_rules,

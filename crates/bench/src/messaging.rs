@@ -57,6 +57,10 @@ pub struct MessagingOptions {
     /// Give up waiting for the server after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub max_wait: u64,
+    /// `hooks`: also measure the raw limit underneath — the same deliveries, by the same
+    /// clients, to an endpoint in this process that only checks the signature and answers 200.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 fn signature(body: &[u8]) -> String {
@@ -294,6 +298,52 @@ pub async fn hooks(options: &MessagingOptions) -> anyhow::Result<()> {
         options.messages,
         applied.as_secs_f64(),
         options.messages as f64 / applied.as_secs_f64()
+    );
+    if options.raw {
+        raw_limit(options, &http).await?;
+    }
+    Ok(())
+}
+
+/// The raw limit's endpoint: HTTP and the signature check, nothing stored.
+async fn raw_hook(
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    let given = headers
+        .get("x-hub-signature-256")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let expected = signature(&body);
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0;
+    if same {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNAUTHORIZED
+    }
+}
+
+async fn raw_limit(options: &MessagingOptions, http: &reqwest::Client) -> anyhow::Result<()> {
+    let app = axum::Router::new().route("/hooks/raw", axum::routing::post(raw_hook));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hook = format!("http://{}/hooks/raw", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let started = Instant::now();
+    let mut latencies =
+        post_deliveries(http, &hook, "raw", 0, options.messages, options.clients).await?;
+    let elapsed = started.elapsed();
+    println!(
+        "raw: the same {} deliveries to a signature-checking endpoint in this process in {:.2} s -> {:.0}/s; p50 {:.1} ms, p99 {:.1} ms",
+        options.messages,
+        elapsed.as_secs_f64(),
+        options.messages as f64 / elapsed.as_secs_f64(),
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.99),
     );
     Ok(())
 }

@@ -1392,7 +1392,10 @@ async fn whatsapp_media_is_downloaded_in_two_steps_and_the_token_goes_only_to_me
     let requests = fake.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert_eq!(requests[0].path, "/v21.0/1003383421387256");
-    assert_eq!(requests[0].authorization.as_deref(), Some("Bearer EAAB-token"));
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some("Bearer EAAB-token")
+    );
 
     let private_allowed = Fetcher::new(Duration::from_secs(5), 1 << 20, true).unwrap();
     let fetched = adapter

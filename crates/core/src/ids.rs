@@ -50,4 +50,5 @@ id_type!(
     MergeId,
     ResolutionEntryId,
     AttachmentId,
+    UploadId,
 );

@@ -34,6 +34,7 @@ pub mod stats;
 pub mod text;
 pub mod timeline;
 pub mod tracking;
+pub mod uploads;
 pub mod user;
 pub mod webchat;
 pub mod workspace;

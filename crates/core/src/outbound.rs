@@ -7,13 +7,15 @@ use crate::{
     consent::ConsentStatus,
     conversation::{Page, page_size},
     cursor::Cursor,
+    email::Attachment,
     identity::Identity,
-    ids::{ChannelId, ConversationId, CustomerId, MessageId, WorkspaceId},
+    ids::{ChannelId, ConversationId, CustomerId, MessageId, UploadId, WorkspaceId},
     jobs::{NewJob, kind},
     message::{DeliveryStatus, MAX_TEXT_BYTES, Message, MessageKind},
     messaging::{self, Alternative, Content, Reach},
     outbox::OutboxEvent,
     ports::{Store, Tx},
+    uploads,
     user::{Actor, Permission},
 };
 
@@ -36,6 +38,9 @@ pub struct Reply {
     pub template: Option<String>,
     /// Reply buttons or quick replies, where the channel has them.
     pub buttons: Vec<messaging::Choice>,
+    /// Uploaded files to send with the text (which may then be empty), in order. On a note
+    /// they are only stored.
+    pub attachments: Vec<UploadId>,
 }
 
 impl Reply {
@@ -47,6 +52,7 @@ impl Reply {
             private: false,
             template: None,
             buttons: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 }
@@ -98,7 +104,7 @@ pub async fn send_reply(
     now: Timestamp,
 ) -> Result<Message> {
     actor.require(Permission::ReplyToConversations)?;
-    if reply.text.trim().is_empty() && reply.template.is_none() {
+    if reply.text.trim().is_empty() && reply.template.is_none() && reply.attachments.is_empty() {
         return Err(Error::invalid("text", "is empty"));
     }
     if reply.private && (reply.template.is_some() || !reply.buttons.is_empty()) {
@@ -108,6 +114,12 @@ pub async fn send_reply(
         ));
     }
     messaging::check_choices(&reply.buttons)?;
+    uploads::check_reply(
+        &reply.attachments,
+        &reply.text,
+        reply.template.is_some(),
+        !reply.buttons.is_empty(),
+    )?;
     if reply.text.len() > MAX_TEXT_BYTES {
         return Err(Error::invalid("text", "is longer than 64 KiB"));
     }
@@ -135,6 +147,11 @@ pub async fn send_reply(
         sent_at: now,
         created_at: now,
     };
+    let files = uploads::uploads_of(tx.as_mut(), actor.workspace_id, &reply.attachments).await?;
+    let attachments: Vec<Attachment> = files
+        .iter()
+        .map(|file| file.attach_to(message.id, now))
+        .collect();
     if !reply.private {
         let channel = choose_channel(
             tx.as_mut(),
@@ -144,6 +161,7 @@ pub async fn send_reply(
         )
         .await?;
         can_deliver(&channel)?;
+        uploads::check_files(&channel, &reply.text, &files)?;
         if reply.template.is_some() && channel.kind != ChannelKind::Whatsapp {
             return Err(Error::invalid(
                 "template",
@@ -156,7 +174,7 @@ pub async fn send_reply(
             message.text = plan.text.clone();
             message.identity = Some(plan.identity.value.clone());
             message.identity_kind = Some(plan.identity.kind);
-            delivery = plan.job_payload(&reply.buttons);
+            delivery = plan.job_payload(&reply.buttons, &attachments);
         } else if !reply.buttons.is_empty() {
             return Err(Error::invalid(
                 "buttons",
@@ -182,6 +200,9 @@ pub async fn send_reply(
     }
     conversation.updated_at = now;
     tx.insert_message(&message).await?;
+    if !attachments.is_empty() {
+        tx.insert_attachments(&attachments).await?;
+    }
     tx.update_conversation(&conversation).await?;
     if message.kind == MessageKind::Outbound {
         delivery.insert("message_id".into(), serde_json::json!(message.id));
@@ -217,6 +238,7 @@ impl MessagingPlan {
     fn job_payload(
         &self,
         buttons: &[messaging::Choice],
+        attachments: &[Attachment],
     ) -> serde_json::Map<String, serde_json::Value> {
         let mut payload = serde_json::Map::new();
         payload.insert("to".into(), serde_json::json!(self.to));
@@ -228,6 +250,9 @@ impl MessagingPlan {
         }
         if !buttons.is_empty() {
             payload.insert("buttons".into(), serde_json::json!(buttons));
+        }
+        if !attachments.is_empty() {
+            payload.insert("media".into(), uploads::job_media(attachments));
         }
         payload
     }

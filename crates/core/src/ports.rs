@@ -20,7 +20,7 @@ use crate::{
     identity::{Identity, IdentityKind},
     ids::{
         AttachmentId, ChannelId, ConversationId, CustomerId, EventId, JobId, MergeId, MessageId,
-        OutboxId, ResolutionEntryId, TeamId, UserId, WorkspaceId,
+        OutboxId, ResolutionEntryId, TeamId, UploadId, UserId, WorkspaceId,
     },
     jobs::{Job, NewJob},
     merge::Merge,
@@ -31,6 +31,7 @@ use crate::{
     resolution::ResolutionEntry,
     stats::CustomerStats,
     timeline::{TimelineFilter, TimelineItem},
+    uploads::Upload,
     user::User,
     workspace::{IdentityRules, Workspace},
 };
@@ -261,6 +262,12 @@ pub trait Store: Send + Sync {
         workspace_id: WorkspaceId,
         id: AttachmentId,
     ) -> Result<Option<Attachment>>;
+
+    // Uploads and media links.
+    async fn insert_upload(&self, upload: &Upload) -> Result<()>;
+    /// An attachment by its id alone, for a media link whose signature the caller has checked:
+    /// the signed link, made by Seam for this one attachment, establishes the workspace.
+    async fn find_attachment(&self, id: AttachmentId) -> Result<Option<Attachment>>;
 }
 
 /// One write transaction. Dropping it without `commit` rolls it back.
@@ -575,6 +582,12 @@ pub trait Tx: Send {
         workspace_id: WorkspaceId,
         customer_id: CustomerId,
     ) -> Result<Option<String>>;
+
+    // Uploads.
+    /// The workspace's uploads among `ids` (ids of other workspaces are left out), in no
+    /// particular order.
+    async fn uploads(&mut self, workspace_id: WorkspaceId, ids: &[UploadId])
+    -> Result<Vec<Upload>>;
 }
 
 /// Where the bytes of attachments live: a directory, or object storage in a cluster. Content

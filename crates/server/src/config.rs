@@ -69,11 +69,13 @@ pub struct ConfigArgs {
     #[arg(long = "secure-cookies", env = "SEAM_SECURE_COOKIES", global = true)]
     pub secure_cookies: Option<bool>,
     /// The address providers reach Seam at (`https://support.example.com`): webhook URLs shown
-    /// for messaging channels are `{public_url}/hooks/{channel_id}`. Default: the HTTP address.
+    /// for messaging channels are `{public_url}/hooks/{channel_id}`, and providers fetch reply
+    /// files from `{public_url}/media/…`. Default: the HTTP address.
     #[arg(long = "public-url", env = "SEAM_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
-    /// 32 bytes, base64 or hex, that seal channel credentials at rest. Default: a key made on
-    /// first start in `<data>/secret.key`. Every node of a cluster needs the same key.
+    /// 32 bytes, base64 or hex, that seal channel credentials at rest and, through a derived
+    /// key, sign media links. Default: a key made on first start in `<data>/secret.key`. Every
+    /// node of a cluster needs the same key.
     #[arg(
         long = "secret-key",
         env = "SEAM_SECRET_KEY",

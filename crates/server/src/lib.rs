@@ -82,17 +82,21 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
         .await
         .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
     let http_addr = listener.local_addr()?;
-    let vault: Arc<dyn seam_core::ports::Vault> = Arc::new(messaging::load_key(
+    let sealed = messaging::load_key(
         config.secret_key.as_ref().map(|key| key.0.as_str()),
         &config.data_dir,
-    )?);
+    )?;
+    let media_key = Arc::new(sealed.derive(messaging::MEDIA_KEY_LABEL));
+    let vault: Arc<dyn seam_core::ports::Vault> = Arc::new(sealed);
     let hooks = seam_api::hooks::Messaging {
         vault,
+        media_key,
         public_url: config
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{http_addr}")),
         intake: seam_api::hooks::Intake::start(store.clone()),
+        channels: Default::default(),
     };
 
     let state = seam_api::ApiState {

@@ -12,7 +12,10 @@ use std::{
 use anyhow::{Context, bail};
 use base64::Engine;
 use chrono::Utc;
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::{
+    aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey},
+    hmac,
+};
 use seam_api::hooks::Messaging;
 use seam_channels::messaging::{
     self as adapters, Adapter, Content, Direction, Event, Fetcher, Incoming, MediaRef, Party,
@@ -32,18 +35,31 @@ use seam_core::{
 };
 
 /// Seals with AES-256-GCM: `v1.` + base64(nonce ‖ ciphertext ‖ tag), a fresh random nonce
-/// each time.
+/// each time. The server's other keys are derived from the same secret, never equal to it.
 pub struct SealedBox {
     key: LessSafeKey,
+    derivation: hmac::Key,
 }
+
+/// The label of the key that signs media links (`/media/{id}`).
+pub const MEDIA_KEY_LABEL: &str = "seam media urls v1";
 
 impl SealedBox {
     pub fn new(key: &[u8; 32]) -> anyhow::Result<SealedBox> {
-        let key = UnboundKey::new(&AES_256_GCM, key)
+        let sealing = UnboundKey::new(&AES_256_GCM, key)
             .map_err(|_| anyhow::anyhow!("the credentials key is not a valid AES-256 key"))?;
         Ok(SealedBox {
-            key: LessSafeKey::new(key),
+            key: LessSafeKey::new(sealing),
+            derivation: hmac::Key::new(hmac::HMAC_SHA256, key),
         })
+    }
+
+    /// A key for another purpose, named by `label`: HMAC-SHA256(secret key, label). Knowing it
+    /// reveals neither the secret key nor the keys of other labels.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let mut derived = [0u8; 32];
+        derived.copy_from_slice(hmac::sign(&self.derivation, label.as_bytes()).as_ref());
+        derived
     }
 }
 
@@ -687,6 +703,23 @@ mod tests {
         altered.pop();
         altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
         assert!(sealed_box.open(&altered).is_err());
+    }
+
+    #[test]
+    fn derived_keys_differ_by_label_and_from_the_secret_key() {
+        let secret = [7u8; 32];
+        let sealed_box = SealedBox::new(&secret).unwrap();
+        let media = sealed_box.derive(MEDIA_KEY_LABEL);
+        assert_eq!(
+            media,
+            SealedBox::new(&secret).unwrap().derive(MEDIA_KEY_LABEL)
+        );
+        assert_ne!(media, secret);
+        assert_ne!(media, sealed_box.derive("another purpose"));
+        assert_ne!(
+            media,
+            SealedBox::new(&[8u8; 32]).unwrap().derive(MEDIA_KEY_LABEL)
+        );
     }
 
     #[test]

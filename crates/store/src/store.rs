@@ -507,4 +507,21 @@ impl<D: Driver> Store for SqlStore<D> {
             .optional(&mut *self.read().await?)
             .await
     }
+
+    // Uploads and media links.
+    async fn insert_upload(&self, upload: &seam_core::uploads::Upload) -> Result<()> {
+        crate::tables::uploads::insert::<D>(upload)
+            .execute(&mut *self.write().await?)
+            .await
+            .map(drop)
+    }
+
+    async fn find_attachment(
+        &self,
+        id: seam_core::ids::AttachmentId,
+    ) -> Result<Option<seam_core::email::Attachment>> {
+        crate::tables::email::find_attachment::<D>(id)
+            .optional(&mut *self.read().await?)
+            .await
+    }
 }

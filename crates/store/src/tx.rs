@@ -780,4 +780,17 @@ impl<D: Driver> Tx for SqlTx<D> {
         ))
         .await
     }
+
+    // Uploads.
+    async fn uploads(
+        &mut self,
+        workspace_id: WorkspaceId,
+        ids: &[seam_core::ids::UploadId],
+    ) -> Result<Vec<seam_core::uploads::Upload>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.all(crate::tables::uploads::of_workspace(workspace_id, ids))
+            .await
+    }
 }

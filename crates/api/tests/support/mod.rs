@@ -360,6 +360,17 @@ impl Store for FakeStore {
     ) -> Result<Option<seam_core::email::Attachment>> {
         absent()
     }
+
+    async fn insert_upload(&self, _: &seam_core::uploads::Upload) -> Result<()> {
+        absent()
+    }
+
+    async fn find_attachment(
+        &self,
+        _: AttachmentId,
+    ) -> Result<Option<seam_core::email::Attachment>> {
+        Ok(None)
+    }
 }
 
 /// A file store that holds nothing.
@@ -452,6 +463,8 @@ pub fn app_with(
             vault: Arc::new(NoVault),
             public_url: "http://127.0.0.1:8080".into(),
             intake: seam_api::hooks::Intake::start(store),
+            channels: Default::default(),
+            media_key: Arc::new([7; 32]),
         },
     })
 }

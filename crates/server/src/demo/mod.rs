@@ -207,6 +207,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
             private: true,
             template: None,
             buttons: Vec::new(),
+            attachments: Vec::new(),
         };
         send_reply(
             store,

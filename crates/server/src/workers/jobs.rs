@@ -299,9 +299,7 @@ impl Runner {
                     store,
                     &self.http,
                     settings,
-                    self.applier
-                        .as_ref()
-                        .map(|applier| applier.reply_tokens.as_ref()),
+                    self.applier.as_ref(),
                     job,
                     &message,
                     &channel,

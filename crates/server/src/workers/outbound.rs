@@ -1,23 +1,28 @@
 //! Delivery of replies on messaging channels (WhatsApp, Messenger, Instagram, Telegram, LINE,
 //! SMS): the job's message becomes the adapter's `Outgoing`, and the provider's answer becomes
 //! the message's status. What may be sent was decided when the reply was queued
-//! (`core::outbound`); this only carries it out.
+//! (`core::outbound`); this only carries it out. A reply's files go as signed links to
+//! `/media/{attachment_id}`, made fresh for each attempt, which the provider fetches.
 
 use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
-use seam_channels::messaging::{self, Button, Outgoing, Sent, Settings, TemplateMessage};
+use seam_api::hooks::Messaging;
+use seam_channels::messaging::{
+    self, Button, Outgoing, OutgoingMedia, Sent, Settings, TemplateMessage,
+};
 use seam_core::{
     Error, Result,
     channel::{Channel, ChannelKind},
     consent::{self, ConsentStatus},
+    ids::AttachmentId,
     jobs::Job,
     message::Message,
     outbound::record_sent,
     ports::Store,
 };
 
-use crate::messaging::ReplyTokens;
+use crate::messaging::Applier;
 
 /// A channel's adapter settings, its credentials opened.
 pub type SettingsOf = Arc<dyn Fn(&Channel) -> Result<Settings> + Send + Sync>;
@@ -38,7 +43,7 @@ pub async fn deliver(
     store: &dyn Store,
     http: &reqwest::Client,
     settings_of: &SettingsOf,
-    reply_tokens: Option<&ReplyTokens>,
+    node: Option<&Applier>,
     job: &Job,
     message: &Message,
     channel: &Channel,
@@ -50,10 +55,16 @@ pub async fn deliver(
     };
     let settings = settings_of(channel)?;
     let mut outgoing = outgoing(job, message)?;
+    if let Some(files) = job.payload.get("media") {
+        match media(files, channel, node.map(|node| &node.messaging)) {
+            Ok(media) => outgoing.media = media,
+            Err(reason) => return Ok(Sending::Permanent { reason }),
+        }
+    }
     if channel.kind == ChannelKind::Line {
         // Within a minute of the customer's message LINE takes a reply, else a push.
         outgoing.reply_token =
-            reply_tokens.and_then(|tokens| tokens.take(channel.id, &outgoing.to));
+            node.and_then(|node| node.reply_tokens.take(channel.id, &outgoing.to));
     }
     match adapter.send(http, &settings, &outgoing).await {
         Sent::Accepted {
@@ -155,6 +166,46 @@ fn outgoing(job: &Job, message: &Message) -> Result<Outgoing> {
         reply_token: None,
         reply_to: None,
     })
+}
+
+/// The job's files (`[{attachment_id, content_type, file_name}]`) as links the provider
+/// fetches, each valid for an hour; why they cannot go, when they cannot.
+fn media(
+    files: &serde_json::Value,
+    channel: &Channel,
+    links: Option<&Messaging>,
+) -> std::result::Result<Vec<OutgoingMedia>, String> {
+    let files = files.as_array().map(Vec::as_slice).unwrap_or_default();
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(links) = links else {
+        return Err("files cannot be sent from a node without messaging channels".into());
+    };
+    // LINE: "originalContentUrl … Protocol: HTTPS (TLS 1.2 or later)".
+    if channel.kind == ChannelKind::Line && !links.public_url.starts_with("https://") {
+        return Err(
+            "LINE fetches files over https only: set --public-url (SEAM_PUBLIC_URL) to this \
+             server's https address"
+                .into(),
+        );
+    }
+    let now = Utc::now();
+    files
+        .iter()
+        .map(|file| {
+            let id = file
+                .get("attachment_id")
+                .and_then(|id| id.as_str())
+                .and_then(AttachmentId::parse)
+                .ok_or("a file of the reply has no attachment id")?;
+            Ok(OutgoingMedia {
+                url: links.media_url(id, now),
+                content_type: text_of(file, "content_type"),
+                file_name: Some(text_of(file, "file_name")).filter(|name| !name.is_empty()),
+            })
+        })
+        .collect()
 }
 
 fn text_of(value: &serde_json::Value, key: &str) -> String {

@@ -237,6 +237,17 @@ pub(crate) fn get_attachment<D: Driver>(
     .select(read_attachment)
 }
 
+/// By id alone, for a signed media link: the link, checked by the caller, names the workspace.
+pub(crate) fn find_attachment<D: Driver>(id: AttachmentId) -> Select<D, Attachment> {
+    Sql::<D>::new(concat!(
+        "SELECT ",
+        attachment_columns!(),
+        " FROM attachments WHERE id = $1"
+    ))
+    .uuid(id.0)
+    .select(read_attachment)
+}
+
 pub(crate) fn mark_bounced<D: Driver>(
     workspace_id: WorkspaceId,
     kind: IdentityKind,

@@ -17,6 +17,7 @@ pub(crate) mod outbox;
 pub(crate) mod privacy;
 pub(crate) mod profile;
 pub(crate) mod stats;
+pub(crate) mod uploads;
 pub(crate) mod users;
 pub(crate) mod webchat;
 pub(crate) mod workspaces;

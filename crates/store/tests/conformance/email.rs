@@ -416,6 +416,7 @@ async fn a_bounce_fails_the_outbound_message_and_flags_the_address(harness: &mut
             private: false,
             template: None,
             buttons: Vec::new(),
+            attachments: Vec::new(),
         },
         now(),
     )
@@ -478,6 +479,7 @@ async fn a_bounce_fails_the_outbound_message_and_flags_the_address(harness: &mut
             private: false,
             template: None,
             buttons: Vec::new(),
+            attachments: Vec::new(),
         },
         now(),
     )
@@ -514,6 +516,7 @@ async fn replies_go_to_the_address_the_customer_last_wrote_from(harness: &mut Ha
             private: false,
             template: None,
             buttons: Vec::new(),
+            attachments: Vec::new(),
         },
         now(),
     )

@@ -25,6 +25,7 @@ mod search;
 mod timeline;
 mod tracking;
 mod transactions;
+mod uploads;
 
 /// Generates, for each named test function, a `sqlite::name` and a `postgres::name` test.
 /// The PostgreSQL variant needs `SEAM_TEST_DATABASE_URL` (see `seam_testkit::postgres_url`).

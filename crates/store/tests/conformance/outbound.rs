@@ -90,6 +90,7 @@ async fn a_reply_is_stored_queued_together_with_its_delivery_job(harness: &mut H
         private: false,
         template: None,
         buttons: Vec::new(),
+        attachments: Vec::new(),
     };
 
     let message = send_reply(
@@ -141,6 +142,7 @@ async fn delivery_reports_never_move_a_message_backwards(harness: &mut Harness) 
         private: false,
         template: None,
         buttons: Vec::new(),
+        attachments: Vec::new(),
     };
     let message = send_reply(
         store,
