@@ -5,7 +5,7 @@ use crate::{
     Error, Result, Timestamp,
     channel::{Channel, ChannelKind},
     consent::ConsentStatus,
-    conversation::{Page, page_size},
+    conversation::{Conversation, Page, page_size},
     cursor::Cursor,
     email::Attachment,
     identity::Identity,
@@ -123,8 +123,10 @@ pub async fn send_reply(
     if reply.text.len() > MAX_TEXT_BYTES {
         return Err(Error::invalid("text", "is longer than 64 KiB"));
     }
-    let mut tx = store.begin().await?;
-    let mut conversation = tx
+    // Everything is decided on a read snapshot, so that the writer is held only for the
+    // writes below.
+    let mut read = store.begin_read().await?;
+    let mut conversation = read
         .get_conversation(actor.workspace_id, conversation_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -147,14 +149,14 @@ pub async fn send_reply(
         sent_at: now,
         created_at: now,
     };
-    let files = uploads::uploads_of(tx.as_mut(), actor.workspace_id, &reply.attachments).await?;
+    let files = uploads::uploads_of(read.as_mut(), actor.workspace_id, &reply.attachments).await?;
     let attachments: Vec<Attachment> = files
         .iter()
         .map(|file| file.attach_to(message.id, now))
         .collect();
     if !reply.private {
         let channel = choose_channel(
-            tx.as_mut(),
+            read.as_mut(),
             actor.workspace_id,
             reply.channel,
             conversation.last_channel_id,
@@ -170,7 +172,7 @@ pub async fn send_reply(
         }
         if messaging::is_messaging(channel.kind) {
             let plan =
-                plan_messaging(store, tx.as_mut(), &conversation, &channel, &reply, now).await?;
+                plan_messaging(store, read.as_mut(), &conversation, &channel, &reply, now).await?;
             message.text = plan.text.clone();
             message.identity = Some(plan.identity.value.clone());
             message.identity_kind = Some(plan.identity.kind);
@@ -182,7 +184,7 @@ pub async fn send_reply(
             ));
         }
         if channel.kind == ChannelKind::Email {
-            let address = tx
+            let address = read
                 .deliverable_email_of_customer(actor.workspace_id, conversation.customer_id)
                 .await?
                 .ok_or_else(|| Error::Refused {
@@ -198,6 +200,30 @@ pub async fn send_reply(
         conversation.waiting_since = None;
         conversation.last_activity_at = now.max(conversation.last_activity_at);
     }
+    read.rollback().await?;
+    let mut tx = store.begin().await?;
+    let current = tx
+        .get_conversation(actor.workspace_id, conversation_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if current.customer_id != conversation.customer_id {
+        // Merged into another customer while the reply was being decided: decide again.
+        return Err(Error::Conflict {
+            what: crate::ports::TRANSACTION_CONFLICT.into(),
+        });
+    }
+    // Only what this reply changes is taken from the snapshot.
+    let (waiting_since, last_activity_at) =
+        (conversation.waiting_since, conversation.last_activity_at);
+    conversation = Conversation {
+        waiting_since: if message.kind == MessageKind::Outbound {
+            waiting_since
+        } else {
+            current.waiting_since
+        },
+        last_activity_at: last_activity_at.max(current.last_activity_at),
+        ..current
+    };
     conversation.updated_at = now;
     tx.insert_message(&message).await?;
     if !attachments.is_empty() {
@@ -285,7 +311,7 @@ async fn reach_of(
 async fn plan_messaging(
     store: &dyn Store,
     tx: &mut dyn Tx,
-    conversation: &crate::conversation::Conversation,
+    conversation: &Conversation,
     channel: &Channel,
     reply: &Reply,
     now: Timestamp,

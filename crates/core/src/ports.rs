@@ -47,6 +47,12 @@ pub const TRANSACTION_CONFLICT: &str = "transaction";
 pub trait Store: Send + Sync {
     /// Starts a write transaction (on SQLite: `BEGIN IMMEDIATE` on the one writer connection).
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// A transaction that only reads: a consistent snapshot that does not hold the writer (on
+    /// SQLite, a read connection). Use cases decide on it, then write in a short [`begin`].
+    /// Writing through it fails.
+    async fn begin_read(&self) -> Result<Box<dyn Tx>> {
+        self.begin().await
+    }
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;
 

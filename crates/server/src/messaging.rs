@@ -476,7 +476,7 @@ impl Applier {
             // reports that come with it carry the statuses Seam shows.
             return Ok(true);
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let message = tx
             .find_message_by_provider_id(channel.id, &report.provider_message_id)
             .await?;
@@ -526,7 +526,7 @@ impl Applier {
             .into_iter()
             .map(|(identity, _)| identity)
             .collect();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let held = tx.find_identities(workspace.id, &identities).await?;
         tx.rollback().await?;
         if let Some(held) = held.first() {

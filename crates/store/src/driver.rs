@@ -38,6 +38,8 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
 
     /// The statement that opens a write transaction.
     const BEGIN: &'static str;
+    /// The statement that opens a transaction that only reads (a snapshot).
+    const BEGIN_READ: &'static str;
     /// Whether several statements with parameters can travel as one (SQLite can; PostgreSQL's
     /// extended protocol cannot). When they can, a transaction sends its `BEGIN` and the
     /// writes nobody waits on together with the next statement, saving round trips.

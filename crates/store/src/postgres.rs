@@ -48,6 +48,7 @@ impl Driver for PostgresDriver {
     type Db = Postgres;
 
     const BEGIN: &'static str = "BEGIN";
+    const BEGIN_READ: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     // SKIP LOCKED: nodes claiming at the same time take different jobs instead of waiting.
     const JOINS_STATEMENTS: bool = false;
     const CLAIM_JOBS: &'static str = "UPDATE jobs

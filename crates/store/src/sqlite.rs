@@ -91,6 +91,7 @@ impl Driver for SqliteDriver {
     type Db = Sqlite;
 
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
+    const BEGIN_READ: &'static str = "BEGIN DEFERRED";
     // The single writer connection serialises claims, so no row locking is needed.
     const JOINS_STATEMENTS: bool = true;
     const CLAIM_JOBS: &'static str = "UPDATE jobs

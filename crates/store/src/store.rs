@@ -76,6 +76,11 @@ impl<D: Driver> Store for SqlStore<D> {
         Ok(Box::new(tx))
     }
 
+    async fn begin_read(&self) -> Result<Box<dyn Tx>> {
+        let tx = SqlTx::<D>::begin_read(self.read().await?, self.notify.clone()).await?;
+        Ok(Box::new(tx))
+    }
+
     async fn ping(&self) -> Result<()> {
         Sql::<D>::new("SELECT 1 AS one")
             .execute(&mut *self.read().await?)

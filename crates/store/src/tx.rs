@@ -59,6 +59,22 @@ pub(crate) struct SqlTx<D: Driver> {
 
 impl<D: Driver> SqlTx<D> {
     pub(crate) async fn begin(conn: PoolConnection<D::Db>, notify: Arc<Notify>) -> Result<Self> {
+        Self::begin_with(conn, notify, D::BEGIN).await
+    }
+
+    /// A transaction on a read connection: a consistent snapshot; writing through it fails.
+    pub(crate) async fn begin_read(
+        conn: PoolConnection<D::Db>,
+        notify: Arc<Notify>,
+    ) -> Result<Self> {
+        Self::begin_with(conn, notify, D::BEGIN_READ).await
+    }
+
+    async fn begin_with(
+        conn: PoolConnection<D::Db>,
+        notify: Arc<Notify>,
+        begin: &'static str,
+    ) -> Result<Self> {
         let mut tx = SqlTx {
             conn,
             open: false,
@@ -68,10 +84,10 @@ impl<D: Driver> SqlTx<D> {
             notify,
         };
         if D::JOINS_STATEMENTS {
-            tx.pending = Some(Sql::new(D::BEGIN));
+            tx.pending = Some(Sql::new(begin));
         } else {
             tx.open = true;
-            Sql::<D>::new(D::BEGIN).execute(&mut tx.conn).await?;
+            Sql::<D>::new(begin).execute(&mut tx.conn).await?;
         }
         Ok(tx)
     }

@@ -16,6 +16,7 @@ crate::on_both_backends!(
     writes_are_visible_inside_the_transaction_and_outside_only_after_commit,
     a_rollback_or_a_dropped_transaction_leaves_nothing_behind,
     a_failing_write_fails_the_transaction_and_the_store_keeps_working,
+    a_read_transaction_is_a_snapshot_beside_a_writer_and_cannot_write,
 );
 
 fn customer(tenant_workspace: seam_core::ids::WorkspaceId) -> Customer {
@@ -135,4 +136,31 @@ async fn a_failing_write_fails_the_transaction_and_the_store_keeps_working(harne
     tx.insert_customer(&layla).await.unwrap();
     tx.commit().await.unwrap();
     assert!(stored(store, &layla).await);
+}
+
+async fn a_read_transaction_is_a_snapshot_beside_a_writer_and_cannot_write(harness: &mut Harness) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let (before, during) = (customer(acme.workspace.id), customer(acme.workspace.id));
+    let mut write = store.begin().await.unwrap();
+    write.insert_customer(&before).await.unwrap();
+    write.commit().await.unwrap();
+
+    let mut read = store.begin_read().await.unwrap();
+    let seen = read.get_customer(acme.workspace.id, before.id).await.unwrap();
+    // The writer is free while the snapshot is open: a write commits meanwhile.
+    let mut write = store.begin().await.unwrap();
+    write.insert_customer(&during).await.unwrap();
+    write.commit().await.unwrap();
+    let unseen = read.get_customer(acme.workspace.id, during.id).await.unwrap();
+    // The store may hold a write back until the commit: either refuses it.
+    let refused = match read.insert_customer(&customer(acme.workspace.id)).await {
+        Ok(()) => read.commit().await,
+        Err(error) => Err(error),
+    };
+
+    assert_eq!(seen, Some(before));
+    assert_eq!(unseen, None, "a snapshot does not see later commits");
+    assert!(refused.is_err(), "writing through a read transaction fails");
+    assert!(stored(store, &during).await);
 }
