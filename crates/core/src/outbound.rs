@@ -123,10 +123,9 @@ pub async fn send_reply(
     if reply.text.len() > MAX_TEXT_BYTES {
         return Err(Error::invalid("text", "is longer than 64 KiB"));
     }
-    // Everything is decided on a read snapshot, so that the writer is held only for the
-    // writes below.
-    let mut read = store.begin_read().await?;
-    let mut conversation = read
+    // Everything is decided from reads that hold no writer (nor more than one connection at a
+    // time); the transaction below only writes.
+    let mut conversation = store
         .get_conversation(actor.workspace_id, conversation_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -149,14 +148,20 @@ pub async fn send_reply(
         sent_at: now,
         created_at: now,
     };
-    let files = uploads::uploads_of(read.as_mut(), actor.workspace_id, &reply.attachments).await?;
+    let files = {
+        let mut read = store.begin_read().await?;
+        let files =
+            uploads::uploads_of(read.as_mut(), actor.workspace_id, &reply.attachments).await;
+        read.rollback().await?;
+        files?
+    };
     let attachments: Vec<Attachment> = files
         .iter()
         .map(|file| file.attach_to(message.id, now))
         .collect();
     if !reply.private {
         let channel = choose_channel(
-            read.as_mut(),
+            store,
             actor.workspace_id,
             reply.channel,
             conversation.last_channel_id,
@@ -171,8 +176,7 @@ pub async fn send_reply(
             ));
         }
         if messaging::is_messaging(channel.kind) {
-            let plan =
-                plan_messaging(store, read.as_mut(), &conversation, &channel, &reply, now).await?;
+            let plan = plan_messaging(store, &conversation, &channel, &reply, now).await?;
             message.text = plan.text.clone();
             message.identity = Some(plan.identity.value.clone());
             message.identity_kind = Some(plan.identity.kind);
@@ -184,7 +188,7 @@ pub async fn send_reply(
             ));
         }
         if channel.kind == ChannelKind::Email {
-            let address = read
+            let address = store
                 .deliverable_email_of_customer(actor.workspace_id, conversation.customer_id)
                 .await?
                 .ok_or_else(|| Error::Refused {
@@ -200,7 +204,6 @@ pub async fn send_reply(
         conversation.waiting_since = None;
         conversation.last_activity_at = now.max(conversation.last_activity_at);
     }
-    read.rollback().await?;
     let mut tx = store.begin().await?;
     let current = tx
         .get_conversation(actor.workspace_id, conversation_id)
@@ -287,12 +290,11 @@ impl MessagingPlan {
 /// The facts `messaging::may_write` needs about a customer on a channel.
 async fn reach_of(
     store: &dyn Store,
-    tx: &mut dyn Tx,
     workspace_id: WorkspaceId,
     customer_id: CustomerId,
     channel: &Channel,
 ) -> Result<(Reach, Option<Identity>)> {
-    let last = tx
+    let last = store
         .last_inbound(workspace_id, customer_id, channel.id)
         .await?;
     let consent = store
@@ -310,7 +312,6 @@ async fn reach_of(
 
 async fn plan_messaging(
     store: &dyn Store,
-    tx: &mut dyn Tx,
     conversation: &Conversation,
     channel: &Channel,
     reply: &Reply,
@@ -318,7 +319,7 @@ async fn plan_messaging(
 ) -> Result<MessagingPlan> {
     let workspace_id = conversation.workspace_id;
     let customer_id = conversation.customer_id;
-    let (reach, last_used) = reach_of(store, tx, workspace_id, customer_id, channel).await?;
+    let (reach, last_used) = reach_of(store, workspace_id, customer_id, channel).await?;
     let content = reply
         .template
         .as_deref()
@@ -326,15 +327,14 @@ async fn plan_messaging(
     let permit = match messaging::may_write(channel, &reach, content, now) {
         Ok(permit) => permit,
         Err(refusal) => {
-            let alternatives =
-                alternatives(store, tx, workspace_id, customer_id, channel, now).await?;
+            let alternatives = alternatives(store, workspace_id, customer_id, channel, now).await?;
             return Err(Error::Undeliverable {
                 reason: refusal.reason().to_string(),
                 alternatives,
             });
         }
     };
-    let identities: Vec<Identity> = tx
+    let identities: Vec<Identity> = store
         .identities_of_customers(workspace_id, &[customer_id])
         .await?
         .into_iter()
@@ -391,13 +391,12 @@ async fn plan_messaging(
 /// on `refused` to name: free-form where allowed, WhatsApp templates where only they are.
 async fn alternatives(
     store: &dyn Store,
-    tx: &mut dyn Tx,
     workspace_id: WorkspaceId,
     customer_id: CustomerId,
     refused: &Channel,
     now: Timestamp,
 ) -> Result<Vec<Alternative>> {
-    let identities: Vec<Identity> = tx
+    let identities: Vec<Identity> = store
         .identities_of_customers(workspace_id, &[customer_id])
         .await?
         .into_iter()
@@ -409,7 +408,7 @@ async fn alternatives(
             continue;
         }
         let reachable = match channel.kind {
-            ChannelKind::Email => tx
+            ChannelKind::Email => store
                 .deliverable_email_of_customer(workspace_id, customer_id)
                 .await?
                 .is_some(),
@@ -425,7 +424,7 @@ async fn alternatives(
             continue;
         }
         let free_form = if messaging::is_messaging(channel.kind) {
-            let (reach, _) = reach_of(store, tx, workspace_id, customer_id, &channel).await?;
+            let (reach, _) = reach_of(store, workspace_id, customer_id, &channel).await?;
             let allowed = messaging::may_write(&channel, &reach, Content::FreeForm, now).is_ok();
             if reach.consent == ConsentStatus::OptedOut {
                 continue;
@@ -457,13 +456,13 @@ async fn alternatives(
 }
 
 async fn choose_channel(
-    tx: &mut dyn Tx,
+    store: &dyn Store,
     workspace_id: WorkspaceId,
     choice: ChannelChoice,
     last_channel_id: Option<ChannelId>,
 ) -> Result<Channel> {
     match choice {
-        ChannelChoice::Explicit(id) => tx
+        ChannelChoice::Explicit(id) => store
             .get_channel(workspace_id, id)
             .await?
             .ok_or_else(|| Error::invalid("channel", "is not a channel of this workspace")),
@@ -471,7 +470,8 @@ async fn choose_channel(
             let id = last_channel_id.ok_or_else(|| Error::Refused {
                 reason: "the customer has not written on any channel yet; choose one".into(),
             })?;
-            tx.get_channel(workspace_id, id)
+            store
+                .get_channel(workspace_id, id)
                 .await?
                 .ok_or(Error::NotFound)
         }
@@ -506,6 +506,26 @@ pub async fn record_sent(
     now: Timestamp,
 ) -> Result<Message> {
     let mut tx = store.begin().await?;
+    let message = record_sent_in(
+        tx.as_mut(),
+        workspace_id,
+        message_id,
+        provider_message_id,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(message)
+}
+
+/// [`record_sent`] inside a transaction of the caller's (many sends settled in one commit).
+pub async fn record_sent_in(
+    tx: &mut dyn Tx,
+    workspace_id: WorkspaceId,
+    message_id: MessageId,
+    provider_message_id: &str,
+    now: Timestamp,
+) -> Result<Message> {
     let mut message = tx
         .get_message(workspace_id, message_id)
         .await?
@@ -519,7 +539,6 @@ pub async fn record_sent(
     tx.update_message_delivery(&message).await?;
     tx.insert_outbox(&OutboxEvent::message_updated(&message, now))
         .await?;
-    tx.commit().await?;
     Ok(message)
 }
 

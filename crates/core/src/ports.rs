@@ -53,6 +53,46 @@ pub trait Store: Send + Sync {
     async fn begin_read(&self) -> Result<Box<dyn Tx>> {
         self.begin().await
     }
+    /// [`Tx::last_inbound`] on a snapshot of its own.
+    async fn last_inbound(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+        channel_id: ChannelId,
+    ) -> Result<Option<crate::messaging::LastInbound>> {
+        let mut read = self.begin_read().await?;
+        let found = read
+            .last_inbound(workspace_id, customer_id, channel_id)
+            .await;
+        read.rollback().await?;
+        found
+    }
+    /// [`Tx::identities_of_customers`] on a snapshot of its own.
+    async fn identities_of_customers(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_ids: &[CustomerId],
+    ) -> Result<Vec<CustomerIdentity>> {
+        let mut read = self.begin_read().await?;
+        let found = read
+            .identities_of_customers(workspace_id, customer_ids)
+            .await;
+        read.rollback().await?;
+        found
+    }
+    /// [`Tx::deliverable_email_of_customer`] on a snapshot of its own.
+    async fn deliverable_email_of_customer(
+        &self,
+        workspace_id: WorkspaceId,
+        customer_id: CustomerId,
+    ) -> Result<Option<String>> {
+        let mut read = self.begin_read().await?;
+        let found = read
+            .deliverable_email_of_customer(workspace_id, customer_id)
+            .await;
+        read.rollback().await?;
+        found
+    }
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;
 
@@ -360,6 +400,8 @@ pub trait Tx: Send {
     async fn insert_outbox(&mut self, event: &OutboxEvent) -> Result<()>;
     /// Does nothing when a job with the same dedupe key exists.
     async fn insert_job(&mut self, job: &NewJob) -> Result<()>;
+    /// Marks a job done with the rest of the transaction.
+    async fn complete_job(&mut self, id: JobId) -> Result<()>;
 
     // Import and privacy.
     /// Removes the customer's personal data, table by table, keeping the customer row as an

@@ -144,6 +144,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
                 )?,
                 messaging: hooks,
                 reply_tokens: Arc::new(messaging::ReplyTokens::default()),
+                settler: workers::outbound::Settler::start(store.clone()),
             }),
             jobs_wake,
             shutdown_rx.clone(),

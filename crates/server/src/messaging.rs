@@ -251,6 +251,8 @@ pub struct Applier {
     pub fetcher: Fetcher,
     pub messaging: Messaging,
     pub reply_tokens: Arc<ReplyTokens>,
+    /// Records accepted sends, many to a commit.
+    pub settler: crate::workers::outbound::Settler,
 }
 
 /// A status for a message Seam has not recorded as sent yet (the provider's report can

@@ -22,7 +22,7 @@ use seam_core::{
         ChannelId, ConversationId, CustomerId, EventId, MergeId, MessageId, TeamId, UserId,
         WorkspaceId,
     },
-    jobs::NewJob,
+    jobs::{JobStatus, NewJob},
     merge::Merge,
     message::Message,
     outbox::OutboxEvent,
@@ -346,6 +346,12 @@ impl<D: Driver> Tx for SqlTx<D> {
     async fn insert_outbox(&mut self, event: &OutboxEvent) -> Result<()> {
         self.outbox.push(event.clone());
         Ok(())
+    }
+
+    async fn complete_job(&mut self, id: seam_core::ids::JobId) -> Result<()> {
+        let now = chrono::Utc::now();
+        self.defer(jobs::finish::<D>(id, JobStatus::Done, None, None, now))
+            .await
     }
 
     async fn insert_job(&mut self, job: &NewJob) -> Result<()> {

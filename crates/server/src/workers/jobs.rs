@@ -117,6 +117,8 @@ pub async fn run(runner: Runner, wake: Arc<Notify>, mut shutdown: watch::Receive
 /// How one attempt ended.
 enum Outcome {
     Done,
+    /// Done, and already recorded as done (with the send it completed).
+    Settled,
     Retry {
         reason: String,
         retry_after: Option<Duration>,
@@ -175,6 +177,10 @@ impl Runner {
             Outcome::Done => {
                 metrics::counter!("seam_jobs_completed_total", "kind" => kind).increment(1);
                 self.store.complete_job(job.id).await
+            }
+            Outcome::Settled => {
+                metrics::counter!("seam_jobs_completed_total", "kind" => kind).increment(1);
+                Ok(())
             }
             Outcome::Retry {
                 reason,
@@ -307,6 +313,7 @@ impl Runner {
                 .await?
                 {
                     super::outbound::Sending::Accepted => Outcome::Done,
+                    super::outbound::Sending::Settled => Outcome::Settled,
                     super::outbound::Sending::Retry {
                         reason,
                         retry_after,

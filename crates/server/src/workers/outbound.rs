@@ -16,11 +16,13 @@ use seam_core::{
     channel::{Channel, ChannelKind},
     consent::{self, ConsentStatus},
     ids::AttachmentId,
+    ids::{JobId, MessageId, WorkspaceId},
     jobs::Job,
     message::Message,
-    outbound::record_sent,
+    outbound::{record_sent, record_sent_in},
     ports::Store,
 };
+use tokio::sync::{mpsc, oneshot};
 
 use crate::messaging::Applier;
 
@@ -30,6 +32,8 @@ pub type SettingsOf = Arc<dyn Fn(&Channel) -> Result<Settings> + Send + Sync>;
 /// How one send ended, for the job runner.
 pub enum Sending {
     Accepted,
+    /// Accepted, and recorded with the job's completion (see [`Settler`]).
+    Settled,
     Retry {
         reason: String,
         retry_after: Option<Duration>,
@@ -37,6 +41,105 @@ pub enum Sending {
     Permanent {
         reason: String,
     },
+}
+
+/// A send the provider accepted, to be recorded with its job's completion.
+pub struct Settling {
+    pub workspace_id: WorkspaceId,
+    pub job_id: JobId,
+    pub message_id: MessageId,
+    pub provider_message_id: String,
+}
+
+type Waiting = (Settling, oneshot::Sender<Result<()>>);
+
+/// Records accepted sends — the provider's id, the status `sent`, the job done — many to a
+/// commit: a send costs a share of one transaction instead of two of its own. Each caller
+/// waits for the commit that holds its send; when a batch fails as a whole, its sends are
+/// recorded one by one.
+#[derive(Clone)]
+pub struct Settler {
+    sender: mpsc::Sender<Waiting>,
+}
+
+/// The most sends one commit settles.
+const SETTLE_BATCH: usize = 128;
+
+impl Settler {
+    /// Starts the writer task on the current runtime.
+    pub fn start(store: Arc<dyn Store>) -> Settler {
+        let (sender, mut receiver) = mpsc::channel::<Waiting>(1024);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(SETTLE_BATCH);
+            while receiver.recv_many(&mut batch, SETTLE_BATCH).await > 0 {
+                let outcomes = settle_batch(store.as_ref(), &batch).await;
+                for ((_, done), outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = done.send(outcome);
+                }
+            }
+        });
+        Settler { sender }
+    }
+
+    /// Records `sent`; returns once it is committed.
+    pub async fn settle(&self, sent: Settling) -> Result<()> {
+        let (done, committed) = oneshot::channel();
+        self.sender
+            .send((sent, done))
+            .await
+            .map_err(|_| Error::internal("the send recorder has stopped"))?;
+        committed
+            .await
+            .map_err(|_| Error::internal("the send recorder has stopped"))?
+    }
+}
+
+async fn settle_batch(store: &dyn Store, batch: &[Waiting]) -> Vec<Result<()>> {
+    let now = Utc::now();
+    let together = async {
+        let mut tx = store.begin().await?;
+        for (sent, _) in batch {
+            match record_sent_in(
+                tx.as_mut(),
+                sent.workspace_id,
+                sent.message_id,
+                &sent.provider_message_id,
+                now,
+            )
+            .await
+            {
+                // Erased meanwhile: nothing to record, the job is done all the same.
+                Ok(_) | Err(Error::NotFound) => {}
+                Err(error) => return Err(error),
+            }
+            tx.complete_job(sent.job_id).await?;
+        }
+        tx.commit().await
+    }
+    .await;
+    match together {
+        Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+        Err(error) => {
+            tracing::warn!(%error, sends = batch.len(), "recording sends together failed; one by one");
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for (sent, _) in batch {
+                let recorded = match record_sent(
+                    store,
+                    sent.workspace_id,
+                    sent.message_id,
+                    &sent.provider_message_id,
+                    now,
+                )
+                .await
+                {
+                    Ok(_) | Err(Error::NotFound) => store.complete_job(sent.job_id).await,
+                    Err(error) => Err(error),
+                };
+                outcomes.push(recorded);
+            }
+            outcomes
+        }
+    }
 }
 
 pub async fn deliver(
@@ -70,6 +173,17 @@ pub async fn deliver(
         Sent::Accepted {
             provider_message_id,
         } => {
+            if let Some(node) = node {
+                node.settler
+                    .settle(Settling {
+                        workspace_id: job.workspace_id,
+                        job_id: job.id,
+                        message_id: message.id,
+                        provider_message_id,
+                    })
+                    .await?;
+                return Ok(Sending::Settled);
+            }
             record_sent(
                 store,
                 job.workspace_id,

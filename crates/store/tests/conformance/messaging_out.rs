@@ -23,6 +23,7 @@ crate::on_both_backends!(
     a_messenger_reply_after_24_hours_carries_the_human_agent_tag,
     an_sms_opt_out_refuses_replies_until_the_customer_opts_back_in,
     an_accepted_send_records_the_providers_id_and_never_moves_a_later_status_back,
+    many_replies_at_once_are_all_queued,
 );
 
 const PHONE: &str = "+16502530000";
@@ -412,4 +413,50 @@ async fn an_accepted_send_records_the_providers_id_and_never_moves_a_later_statu
         .await
         .unwrap();
     assert_eq!(again.delivery_status, Some(DeliveryStatus::Read));
+}
+
+/// Deciding a reply reads on connections of its own while other replies write: many at once,
+/// more than there are read connections, all go through.
+async fn many_replies_at_once_are_all_queued(harness: &mut Harness) {
+    let store = harness.store();
+    let acme = tenant(store, "Acme", Continuity::Customer).await;
+    let sms = channel(
+        &acme,
+        ChannelKind::Sms,
+        "SMS",
+        serde_json::json!({"from": "+14155552671"}),
+    );
+    add(store, &[&sms]).await;
+    let received = receive_from(store, &sms, "SM1", &[(IdentityKind::Phone, PHONE)], 0).await;
+    let owner = acme.owner.actor();
+    let replies = (0..24).map(|n| {
+        let (owner, sms) = (owner.clone(), sms.clone());
+        async move {
+            send_reply(
+                store,
+                &owner,
+                received.conversation_id,
+                on(&sms, &format!("Reply {n}")),
+                now(),
+            )
+            .await
+        }
+    });
+    let sent = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        futures::future::join_all(replies),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("replies at once never finished: a connection waits on itself"));
+    assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+    let messages = store
+        .list_messages(acme.workspace.id, received.conversation_id, None, 100)
+        .await
+        .unwrap();
+    let outbound = messages
+        .items
+        .iter()
+        .filter(|message| message.kind == MessageKind::Outbound)
+        .count();
+    assert_eq!(outbound, 24);
 }

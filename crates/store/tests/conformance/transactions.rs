@@ -147,12 +147,18 @@ async fn a_read_transaction_is_a_snapshot_beside_a_writer_and_cannot_write(harne
     write.commit().await.unwrap();
 
     let mut read = store.begin_read().await.unwrap();
-    let seen = read.get_customer(acme.workspace.id, before.id).await.unwrap();
+    let seen = read
+        .get_customer(acme.workspace.id, before.id)
+        .await
+        .unwrap();
     // The writer is free while the snapshot is open: a write commits meanwhile.
     let mut write = store.begin().await.unwrap();
     write.insert_customer(&during).await.unwrap();
     write.commit().await.unwrap();
-    let unseen = read.get_customer(acme.workspace.id, during.id).await.unwrap();
+    let unseen = read
+        .get_customer(acme.workspace.id, during.id)
+        .await
+        .unwrap();
     // The store may hold a write back until the commit: either refuses it.
     let refused = match read.insert_customer(&customer(acme.workspace.id)).await {
         Ok(()) => read.commit().await,
