@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use axum::{
     Json, Router,
+    extract::Path,
     extract::State,
     http::{StatusCode, header},
     response::IntoResponse,
-    routing::get,
+    routing::{get, patch},
 };
 use chrono::{DateTime, Utc};
 use seam_core::channel::{self, Channel, ChannelKind};
@@ -25,7 +26,9 @@ use crate::{
 };
 
 pub fn router() -> Router<Arc<ApiState>> {
-    Router::new().route("/api/v1/channels", get(list).post(create))
+    Router::new()
+        .route("/api/v1/channels", get(list).post(create))
+        .route("/api/v1/channels/{id}", patch(update))
 }
 
 /// A channel as clients see it. Has no field for the secret, so none can leak.
@@ -174,4 +177,53 @@ pub(crate) async fn create(
         [(header::CACHE_CONTROL, "no-store")],
         Json(view),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateRequest {
+    pub name: Option<String>,
+    /// Messaging channels: settings to change, key by key (`null` removes a key).
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Messaging channels: credentials to replace, key by key (e.g. a rotated
+    /// `access_token`); the others are kept.
+    #[schema(value_type = Option<Object>)]
+    pub credentials: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Changes a channel (admins and owners): its name; for messaging channels, settings and
+/// credentials too, after which Seam sets the channel up with the provider again.
+#[utoipa::path(
+    patch, path = "/api/v1/channels/{id}", tag = "channels",
+    params(("id" = Uuid, Path, description = "Channel id")),
+    request_body = UpdateRequest,
+    responses(
+        (status = 200, description = "The channel as changed", body = ChannelView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such channel", body = ErrorBody),
+        (status = 422, description = "Invalid name, config or credentials", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn update(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<Uuid>,
+    ApiJson(request): ApiJson<UpdateRequest>,
+) -> Result<Json<ChannelView>, ApiError> {
+    let channel = channel::update_channel(
+        state.store.as_ref(),
+        state.messaging.vault.as_ref(),
+        &actor,
+        seam_core::ids::ChannelId(id),
+        channel::ChannelChanges {
+            name: request.name,
+            config: request.config,
+            credentials: request.credentials,
+        },
+        chrono::Utc::now(),
+    )
+    .await?;
+    state.messaging.channels.forget(channel.id);
+    Ok(Json(ChannelView::of(&state, channel)))
 }

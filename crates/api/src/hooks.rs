@@ -84,6 +84,16 @@ type Cached = (Instant, Channel, Settings);
 const CACHED_FOR: Duration = Duration::from_secs(5);
 const CACHED_CHANNELS: usize = 1024;
 
+impl ChannelCache {
+    /// Drops what this node holds of a channel that was just changed.
+    pub fn forget(&self, id: ChannelId) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .remove(&id);
+    }
+}
+
 impl Messaging {
     /// The channel and its opened settings, from the cache when seen within [`CACHED_FOR`].
     async fn channel(&self, store: &dyn Store, id: ChannelId) -> Result<(Channel, Settings)> {

@@ -32,7 +32,7 @@ use crate::{
         duplicates::list, duplicates::dismiss,
         attributes::list, attributes::create,
         import::import_customers, privacy::export, privacy::erase,
-        channels::list, channels::create,
+        channels::list, channels::create, channels::update,
         inbound::receive, email::receive_raw,
         realtime::connect,
         tracking::identify, tracking::track, tracking::batch,

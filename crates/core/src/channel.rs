@@ -283,6 +283,104 @@ pub fn credential_names(vault: &dyn Vault, channel: &Channel) -> Vec<String> {
     }
 }
 
+/// What `PATCH /api/v1/channels/{id}` may change: the name of any channel; the settings and
+/// credentials of messaging channels, key by key (a key set to `null` is removed, keys not
+/// named are kept).
+#[derive(Clone, Debug, Default)]
+pub struct ChannelChanges {
+    pub name: Option<String>,
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    pub credentials: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Changes a channel: checked as on creation, credentials sealed again, and a messaging
+/// channel set up again with its provider (Telegram's `setWebhook` with a new token).
+pub async fn update_channel(
+    store: &dyn Store,
+    vault: &dyn Vault,
+    actor: &Actor,
+    id: ChannelId,
+    changes: ChannelChanges,
+    now: Timestamp,
+) -> Result<Channel> {
+    actor.require(Permission::ManageChannels)?;
+    let mut tx = store.begin().await?;
+    let mut channel = tx
+        .get_channel(actor.workspace_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Some(name) = changes.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid("name", "must have 1 to 100 characters"));
+        }
+        channel.name = name.to_string();
+    }
+    let messaging = crate::messaging::is_messaging(channel.kind);
+    if !messaging && (changes.config.is_some() || changes.credentials.is_some()) {
+        return Err(Error::invalid(
+            "config",
+            format!(
+                "the settings of {} channels cannot be changed in this version; create a new \
+                 channel",
+                channel.kind.as_str()
+            ),
+        ));
+    }
+    if let Some(config) = changes.config {
+        let mut merged = channel.config.as_object().cloned().unwrap_or_default();
+        merge(&mut merged, config);
+        channel.config = validate_config(channel.kind, &serde_json::Value::Object(merged))?;
+    }
+    if messaging {
+        let mut credentials = match open_credentials(vault, &channel)? {
+            serde_json::Value::Object(credentials) => credentials,
+            _ => serde_json::Map::new(),
+        };
+        if let Some(changed) = changes.credentials {
+            merge(&mut credentials, changed);
+        }
+        let credentials = crate::messaging::validate_credentials(
+            channel.kind,
+            &channel.config,
+            &serde_json::Value::Object(credentials),
+        )?;
+        let plain = serde_json::to_vec(&credentials).map_err(Error::internal)?;
+        channel.credentials = vault.seal(&plain)?;
+        tx.insert_job(
+            &crate::jobs::NewJob::new(
+                actor.workspace_id,
+                crate::jobs::kind::SET_UP_CHANNEL,
+                serde_json::json!({ "channel_id": channel.id }),
+                now,
+            )
+            .dedupe(format!(
+                "set_up:{}:{}",
+                channel.id,
+                now.timestamp_nanos_opt().unwrap_or_default()
+            )),
+        )
+        .await?;
+    }
+    tx.update_channel(&channel).await?;
+    tx.commit().await?;
+    Ok(channel)
+}
+
+/// Sets each key of `changes` in `into`; a `null` removes it.
+fn merge(
+    into: &mut serde_json::Map<String, serde_json::Value>,
+    changes: serde_json::Map<String, serde_json::Value>,
+) {
+    for (key, value) in changes {
+        if value.is_null() {
+            into.remove(&key);
+        } else {
+            into.insert(key, value);
+        }
+    }
+}
+
 pub async fn list_channels(store: &dyn Store, actor: &Actor) -> Result<Vec<Channel>> {
     actor.require(Permission::ReadChannels)?;
     store.list_channels(actor.workspace_id).await

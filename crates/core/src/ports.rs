@@ -335,6 +335,8 @@ pub trait Tx: Send {
     ) -> Result<()>;
     async fn team_exists(&mut self, workspace_id: WorkspaceId, id: TeamId) -> Result<bool>;
     async fn insert_channel(&mut self, channel: &Channel) -> Result<()>;
+    /// Saves a channel's name, config and credentials (its kind and secret never change).
+    async fn update_channel(&mut self, channel: &Channel) -> Result<()>;
     async fn get_channel(
         &mut self,
         workspace_id: WorkspaceId,

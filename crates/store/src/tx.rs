@@ -242,6 +242,10 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.defer(channels::insert(channel)).await
     }
 
+    async fn update_channel(&mut self, channel: &Channel) -> Result<()> {
+        self.defer(channels::update(channel)).await
+    }
+
     async fn get_channel(
         &mut self,
         workspace_id: WorkspaceId,

@@ -44,6 +44,18 @@ pub(crate) fn insert<D: Driver>(channel: &Channel) -> Sql<D> {
     .time(channel.created_at)
 }
 
+pub(crate) fn update<D: Driver>(channel: &Channel) -> Sql<D> {
+    Sql::<D>::new(
+        "UPDATE channels SET name = $3, config = $4, credentials = $5
+        WHERE workspace_id = $1 AND id = $2",
+    )
+    .uuid(channel.workspace_id.0)
+    .uuid(channel.id.0)
+    .text(&channel.name)
+    .json(&channel.config)
+    .text(&channel.credentials)
+}
+
 pub(crate) fn get<D: Driver>(workspace_id: WorkspaceId, id: ChannelId) -> Select<D, Channel> {
     Sql::<D>::new(concat!(
         "SELECT ",
