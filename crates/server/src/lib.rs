@@ -99,6 +99,11 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
         channels: Default::default(),
     };
 
+    // Telegram learns a changed public URL from Seam.
+    if let Err(error) = messaging::set_up_for_url(store.as_ref(), &hooks.public_url).await {
+        tracing::warn!(%error, "queuing the set-up of channels for the public URL failed");
+    }
+
     let state = seam_api::ApiState {
         store: store.clone(),
         bus: bus.clone(),

@@ -229,6 +229,32 @@ impl ReplyTokens {
     }
 }
 
+/// Channels whose provider Seam tells where to deliver (Telegram's `setWebhook`) are set up
+/// again when Seam's public URL is not the one they were last set up for: the job's dedupe key
+/// names the URL, so a start with an unchanged URL queues nothing.
+pub async fn set_up_for_url(store: &dyn Store, public_url: &str) -> Result<usize> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, public_url.as_bytes());
+    let url = hex::encode(&digest.as_ref()[..8]);
+    let now = Utc::now();
+    let mut queued = 0;
+    for channel in store.list_channels_of_kind(ChannelKind::Telegram).await? {
+        let mut tx = store.begin().await?;
+        tx.insert_job(
+            &seam_core::jobs::NewJob::new(
+                channel.workspace_id,
+                seam_core::jobs::kind::SET_UP_CHANNEL,
+                serde_json::json!({ "channel_id": channel.id }),
+                now,
+            )
+            .dedupe(format!("set_up:{}:{url}", channel.id)),
+        )
+        .await?;
+        tx.commit().await?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
 /// How applying a delivery ended, for the job runner.
 pub enum Applied {
     Done,

@@ -18,6 +18,7 @@ use serde_json::json;
 on_both_backends!(
     a_rotated_telegram_token_is_registered_again_and_never_shown,
     settings_a_provider_does_not_read_are_refused_by_name,
+    telegram_is_told_a_changed_public_url_when_seam_starts,
 );
 
 const OLD_TOKEN: &str = "7123456789:AAH-old-bot-token";
@@ -163,4 +164,58 @@ async fn settings_a_provider_does_not_read_are_refused_by_name(backend: Backend)
         listed["credential_names"],
         json!(["access_token", "app_secret"])
     );
+}
+
+async fn telegram_is_told_a_changed_public_url_when_seam_starts(backend: Backend) {
+    let mut seam = spawn_seam_with(backend, &["--public-url", "https://first.example"], &[]).await;
+    let owner = seam.owner_of("Acme").await;
+    let telegram = FakeProvider::start().await;
+    let set_webhook = format!("/bot{OLD_TOKEN}/setWebhook");
+    telegram.on(
+        "POST",
+        &set_webhook,
+        Reply::json(200, json!({"ok": true, "result": true})),
+    );
+    let channel = create_channel(
+        &owner,
+        "telegram",
+        json!({"base_url": telegram.url}),
+        json!({"bot_token": OLD_TOKEN}),
+    )
+    .await;
+    let id = channel["id"].as_str().unwrap();
+    assert_eq!(
+        channel["hook_url"],
+        format!("https://first.example/hooks/{id}")
+    );
+    let first = telegram.wait_for("POST", &set_webhook).await.json();
+    assert_eq!(first["url"], format!("https://first.example/hooks/{id}"));
+
+    let registered_at = |url: &str| {
+        telegram
+            .requests_to("POST", &set_webhook)
+            .iter()
+            .filter(|request| request.json()["url"] == url)
+            .count()
+    };
+    let moved = format!("https://support.example/hooks/{id}");
+    seam.terminate();
+    seam.set_args(&["--public-url", "https://support.example"]);
+    seam.restart();
+    harness::eventually("setWebhook with the new public URL", || async {
+        (registered_at(&moved) == 1).then_some(())
+    })
+    .await;
+    let secret = telegram.requests_to("POST", &set_webhook)[1].json()["secret_token"].clone();
+    assert_eq!(secret, first["secret_token"], "the webhook secret is kept");
+
+    // A start with the same URL tells Telegram nothing new.
+    seam.terminate();
+    seam.restart();
+    let owner = seam.owner_of("Acme").await;
+    let listed = owner.api.list_all("/api/v1/channels").await;
+    assert_eq!(listed[0]["hook_url"], moved.as_str());
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(registered_at(&moved), 1);
+    assert_eq!(telegram.requests_to("POST", &set_webhook).len(), 2);
 }

@@ -196,6 +196,11 @@ impl SeamProcess {
         self.child.as_ref().expect("the server is running").id()
     }
 
+    /// The extra flags the next [`SeamProcess::restart`] starts with (a changed configuration).
+    pub fn set_args(&mut self, args: &[&str]) {
+        self.extra_args = args.iter().map(|arg| arg.to_string()).collect();
+    }
+
     /// `kill -9`: no chance to flush, finish requests or say goodbye.
     pub fn kill_hard(&mut self) {
         if let Some(mut child) = self.child.take() {
