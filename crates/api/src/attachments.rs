@@ -51,6 +51,12 @@ pub(crate) async fn download(
         if inline { "inline" } else { "attachment" },
         percent_encode(&attachment.file_name)
     );
+    Ok(file_response(bytes, content_type, &disposition))
+}
+
+/// A stored file as a response: its type and disposition, cached privately for an hour, never
+/// sniffed, and sandboxed so that nothing in it runs with Seam's origin.
+pub(crate) fn file_response(bytes: Vec<u8>, content_type: &str, disposition: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -58,7 +64,7 @@ pub(crate) async fn download(
         HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
+    if let Ok(value) = HeaderValue::from_str(disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert(
@@ -73,7 +79,7 @@ pub(crate) async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=3600"),
     );
-    Ok(response)
+    response
 }
 
 /// RFC 5987 encoding of a file name for `filename*`.

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     extract::{Path, Query, State, rejection::QueryRejection},
-    http::{HeaderValue, header},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::get,
 };
 use ring::hmac;
@@ -20,7 +19,7 @@ use utoipa::IntoParams;
 
 use crate::{
     ApiState,
-    attachments::{INLINE_TYPES, percent_encode},
+    attachments::{INLINE_TYPES, file_response, percent_encode},
     error::ApiError,
 };
 
@@ -122,30 +121,8 @@ pub(crate) async fn serve(
         ascii_fallback(&attachment.file_name),
         percent_encode(&attachment.file_name)
     );
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&attachment.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Whatever the file is, nothing in it runs with Seam's origin.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    Ok(response)
+    // The provider gets the file's own type, whatever it is: it sends it on as that type.
+    Ok(file_response(bytes, &attachment.content_type, &disposition))
 }
 
 /// The file name for clients that ignore `filename*` (RFC 6266 §4.3): ASCII, no quotes.

@@ -222,8 +222,7 @@ pub async fn create_channel_with(
     let credentials = if crate::messaging::is_messaging(kind) {
         let credentials = crate::messaging::validate_credentials(kind, &config, credentials)?;
         let vault = vault.ok_or_else(|| Error::internal("no vault to seal credentials with"))?;
-        let plain = serde_json::to_vec(&credentials).map_err(Error::internal)?;
-        vault.seal(&plain)?
+        seal_credentials(vault, &credentials)?
     } else {
         if !credentials.is_null() {
             return Err(Error::invalid(
@@ -249,16 +248,7 @@ pub async fn create_channel_with(
         // until the provider answers, written with the channel.
         let mut tx = store.begin().await?;
         tx.insert_channel(&channel).await?;
-        tx.insert_job(
-            &crate::jobs::NewJob::new(
-                actor.workspace_id,
-                crate::jobs::kind::SET_UP_CHANNEL,
-                serde_json::json!({ "channel_id": channel.id }),
-                now,
-            )
-            .dedupe(format!("set_up:{}", channel.id)),
-        )
-        .await?;
+        tx.insert_job(&set_up_job(&channel, "created", now)).await?;
         tx.commit().await?;
     } else {
         store.insert_channel(&channel).await?;
@@ -345,26 +335,33 @@ pub async fn update_channel(
             &channel.config,
             &serde_json::Value::Object(credentials),
         )?;
-        let plain = serde_json::to_vec(&credentials).map_err(Error::internal)?;
-        channel.credentials = vault.seal(&plain)?;
-        tx.insert_job(
-            &crate::jobs::NewJob::new(
-                actor.workspace_id,
-                crate::jobs::kind::SET_UP_CHANNEL,
-                serde_json::json!({ "channel_id": channel.id }),
-                now,
-            )
-            .dedupe(format!(
-                "set_up:{}:{}",
-                channel.id,
-                now.timestamp_nanos_opt().unwrap_or_default()
-            )),
-        )
-        .await?;
+        channel.credentials = seal_credentials(vault, &credentials)?;
+        let changed = format!("changed:{}", now.timestamp_nanos_opt().unwrap_or_default());
+        tx.insert_job(&set_up_job(&channel, &changed, now)).await?;
     }
     tx.update_channel(&channel).await?;
     tx.commit().await?;
     Ok(channel)
+}
+
+fn seal_credentials(
+    vault: &dyn Vault,
+    credentials: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String> {
+    let plain = serde_json::to_vec(credentials).map_err(Error::internal)?;
+    vault.seal(&plain)
+}
+
+/// The job that tells the provider where to deliver for `channel` (Telegram's `setWebhook`).
+/// One per `occasion`: a second job for the same channel and occasion is not created.
+pub fn set_up_job(channel: &Channel, occasion: &str, now: Timestamp) -> crate::jobs::NewJob {
+    crate::jobs::NewJob::new(
+        channel.workspace_id,
+        crate::jobs::kind::SET_UP_CHANNEL,
+        serde_json::json!({ "channel_id": channel.id }),
+        now,
+    )
+    .dedupe(format!("set_up:{}:{occasion}", channel.id))
 }
 
 /// Sets each key of `changes` in `into`; a `null` removes it.

@@ -33,8 +33,6 @@ pub struct Runner {
     max_attempts: i32,
     /// Website chat: the widgets connected to this node.
     presence: Option<Arc<dyn seam_core::webchat::Presence>>,
-    /// Messaging channels: a channel's settings with its credentials opened.
-    settings: Option<super::outbound::SettingsOf>,
     /// Messaging channels: applies webhook deliveries and sets channels up.
     applier: Option<crate::messaging::Applier>,
 }
@@ -52,7 +50,6 @@ impl Runner {
             mailer,
             max_attempts,
             presence: None,
-            settings: None,
             applier: None,
         }
     }
@@ -60,8 +57,6 @@ impl Runner {
     /// Messaging channels: sends through their adapters, applies what their webhooks
     /// delivered and tells providers where to deliver.
     pub fn with_messaging(mut self, applier: crate::messaging::Applier) -> Self {
-        let messaging = applier.messaging.clone();
-        self.settings = Some(Arc::new(move |channel| messaging.settings(channel)));
         self.applier = Some(applier);
         self
     }
@@ -295,24 +290,15 @@ impl Runner {
             });
         }
         if seam_core::messaging::is_messaging(channel.kind) {
-            let Some(settings) = self.settings.as_ref() else {
+            let Some(node) = self.applier.as_ref() else {
                 return Ok(Outcome::Permanent {
                     reason: "messaging channels are not served by this node".into(),
                 });
             };
             return Ok(
-                match super::outbound::deliver(
-                    store,
-                    &self.http,
-                    settings,
-                    self.applier.as_ref(),
-                    job,
-                    &message,
-                    &channel,
-                )
-                .await?
+                match super::outbound::deliver(store, &self.http, node, job, &message, &channel)
+                    .await?
                 {
-                    super::outbound::Sending::Accepted => Outcome::Done,
                     super::outbound::Sending::Settled => Outcome::Settled,
                     super::outbound::Sending::Retry {
                         reason,

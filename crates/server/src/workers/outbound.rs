@@ -8,9 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use seam_api::hooks::Messaging;
-use seam_channels::messaging::{
-    self, Button, Outgoing, OutgoingMedia, Sent, Settings, TemplateMessage,
-};
+use seam_channels::messaging::{self, Button, Outgoing, OutgoingMedia, Sent, TemplateMessage};
 use seam_core::{
     Error, Result,
     channel::{Channel, ChannelKind},
@@ -26,12 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::messaging::Applier;
 
-/// A channel's adapter settings, its credentials opened.
-pub type SettingsOf = Arc<dyn Fn(&Channel) -> Result<Settings> + Send + Sync>;
-
 /// How one send ended, for the job runner.
 pub enum Sending {
-    Accepted,
     /// Accepted, and recorded with the job's completion (see [`Settler`]).
     Settled,
     Retry {
@@ -145,8 +139,7 @@ async fn settle_batch(store: &dyn Store, batch: &[Waiting]) -> Vec<Result<()>> {
 pub async fn deliver(
     store: &dyn Store,
     http: &reqwest::Client,
-    settings_of: &SettingsOf,
-    node: Option<&Applier>,
+    node: &Applier,
     job: &Job,
     message: &Message,
     channel: &Channel,
@@ -156,43 +149,31 @@ pub async fn deliver(
             reason: format!("channels of kind {} cannot send", channel.kind.as_str()),
         });
     };
-    let settings = settings_of(channel)?;
+    let settings = node.messaging.settings(channel)?;
     let mut outgoing = outgoing(job, message)?;
     if let Some(files) = job.payload.get("media") {
-        match media(files, channel, node.map(|node| &node.messaging)) {
+        match media(files, channel, &node.messaging) {
             Ok(media) => outgoing.media = media,
             Err(reason) => return Ok(Sending::Permanent { reason }),
         }
     }
     if channel.kind == ChannelKind::Line {
         // Within a minute of the customer's message LINE takes a reply, else a push.
-        outgoing.reply_token =
-            node.and_then(|node| node.reply_tokens.take(channel.id, &outgoing.to));
+        outgoing.reply_token = node.reply_tokens.take(channel.id, &outgoing.to);
     }
     match adapter.send(http, &settings, &outgoing).await {
         Sent::Accepted {
             provider_message_id,
         } => {
-            if let Some(node) = node {
-                node.settler
-                    .settle(Settling {
-                        workspace_id: job.workspace_id,
-                        job_id: job.id,
-                        message_id: message.id,
-                        provider_message_id,
-                    })
-                    .await?;
-                return Ok(Sending::Settled);
-            }
-            record_sent(
-                store,
-                job.workspace_id,
-                message.id,
-                &provider_message_id,
-                Utc::now(),
-            )
-            .await?;
-            Ok(Sending::Accepted)
+            node.settler
+                .settle(Settling {
+                    workspace_id: job.workspace_id,
+                    job_id: job.id,
+                    message_id: message.id,
+                    provider_message_id,
+                })
+                .await?;
+            Ok(Sending::Settled)
         }
         Sent::Retry {
             reason,
@@ -287,15 +268,12 @@ fn outgoing(job: &Job, message: &Message) -> Result<Outgoing> {
 fn media(
     files: &serde_json::Value,
     channel: &Channel,
-    links: Option<&Messaging>,
+    links: &Messaging,
 ) -> std::result::Result<Vec<OutgoingMedia>, String> {
     let files = files.as_array().map(Vec::as_slice).unwrap_or_default();
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let Some(links) = links else {
-        return Err("files cannot be sent from a node without messaging channels".into());
-    };
     // LINE: "originalContentUrl … Protocol: HTTPS (TLS 1.2 or later)".
     if channel.kind == ChannelKind::Line && !links.public_url.starts_with("https://") {
         return Err(
