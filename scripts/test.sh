@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Seam's test command: formatting, lints, the dependency rule, then every test of the
-# workspace on SQLite and on PostgreSQL, then the browser tests of the chat widget.
+# workspace on SQLite and on PostgreSQL, then the browser tests of the agent app and the chat
+# widget. The agent app is type-checked and its committed build (web/dist) proven fresh.
 #
 # PostgreSQL comes from SEAM_TEST_DATABASE_URL (default: the local server at
 # postgres://postgres@127.0.0.1:5432/postgres); each test run creates and drops its own
@@ -76,6 +77,33 @@ forbid_dependencies() {
 forbid_dependencies seam-core sqlx axum reqwest tantivy tokio
 forbid_dependencies seam-api sqlx seam-store
 
+step "web app: packages, type check, committed build is fresh"
+# web/dist is committed and embedded in the binary (docs/adr/0008): rebuild it from source
+# into a scratch directory and compare.
+web_ready=false
+if command -v npm >/dev/null 2>&1; then
+  if [[ ! -d web/node_modules || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
+    (cd web && npm ci --no-audit --no-fund)
+  fi
+  (cd web && npm run --silent check)
+  web_scratch=$(mktemp -d)
+  (cd web && npm run --silent build -- --outDir "$web_scratch" --emptyOutDir --logLevel warn)
+  if ! diff -r web/dist "$web_scratch" >/dev/null; then
+    diff -rq web/dist "$web_scratch" >&2 || true
+    rm -rf "$web_scratch"
+    echo "error: web/dist is not the build of web/src: run 'cd web && npm run build' and commit web/dist." >&2
+    exit 1
+  fi
+  rm -rf "$web_scratch"
+  echo "web/dist is the build of web/src"
+  web_ready=true
+elif $in_ci; then
+  echo "error: CI=true and npm is missing: the web app cannot be checked (.ci/run installs it)." >&2
+  exit 1
+else
+  echo "WARNING: npm not found: the web app's type check, build check and browser tests will NOT RUN." >&2
+fi
+
 step "tests"
 test_log=$(mktemp)
 trap 'rm -f "$test_log"' EXIT
@@ -90,20 +118,19 @@ if [[ "$tests_status" -ne 0 ]]; then
   exit "$tests_status"
 fi
 
-step "browser tests (website chat widget)"
-# Drives Debian's Chromium with playwright-core against the `seam` binary the tests built.
+step "browser tests (agent app, website chat widget)"
+# Drive Debian's Chromium with playwright-core against the `seam` binary the tests built.
 chromium_path=${CHROMIUM:-/usr/bin/chromium}
-if [[ ! -d web/tests/node_modules/playwright-core ]] && command -v npm >/dev/null 2>&1; then
-  (cd web/tests && npm ci --no-audit --no-fund)
-fi
-if [[ ! -x "$chromium_path" || ! -d web/tests/node_modules/playwright-core ]]; then
+if ! $web_ready || [[ ! -x "$chromium_path" || ! -d web/node_modules/playwright-core ]]; then
   if $in_ci; then
-    echo "error: CI=true and the browser test cannot run: need $chromium_path and" >&2
-    echo "web/tests/node_modules (.ci/run installs both: apt-get install chromium; npm ci)." >&2
+    echo "error: CI=true and the browser tests cannot run: need $chromium_path, npm and" >&2
+    echo "web/node_modules (.ci/run installs them: apt-get install chromium nodejs npm)." >&2
     exit 1
   fi
-  echo "WARNING: browser tests NOT RUN: install chromium and run 'npm ci' in web/tests." >&2
+  echo "WARNING: browser tests NOT RUN: install chromium and npm." >&2
   exit 0
 fi
 cargo build --locked -p seam-server --bin seam
-SEAM_BIN="$PWD/target/debug/seam" CHROMIUM="$chromium_path" node web/tests/widget.spec.mjs
+for spec in web/tests/app.spec.mjs web/tests/widget.spec.mjs; do
+  SEAM_BIN="$PWD/target/debug/seam" CHROMIUM="$chromium_path" node "$spec"
+done

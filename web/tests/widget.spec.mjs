@@ -4,94 +4,19 @@
 // restarted, the messages the visitor typed meanwhile are stored exactly once.
 //
 // Needs the `seam` binary (SEAM_BIN, default target/debug/seam) and Chromium
-// (CHROMIUM, default /usr/bin/chromium). Run: npm ci && node widget.spec.mjs
+// (CHROMIUM, default /usr/bin/chromium). Run: (cd web && npm ci) && node web/tests/widget.spec.mjs
 
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import {
+  api, artifacts, cleanEnv, eventually, freePort, killHard, launchChromium, seamBin, startSeam, EVENTUALLY,
+} from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const seamBin = process.env.SEAM_BIN || path.join(root, 'target/debug/seam');
-const artifacts = path.join(root, 'target/artifacts');
-const EVENTUALLY = 60_000;
 const PASSWORD = 'correct horse battery staple';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function cleanEnv() {
-  const env = { ...process.env, NO_COLOR: '1' };
-  for (const key of Object.keys(env)) if (key.startsWith('SEAM_')) delete env[key];
-  return env;
-}
-
-/** Starts `seam serve` on the data directory and port; resolves once it listens. */
-function startSeam(dataDir, port) {
-  const child = spawn(
-    seamBin,
-    ['serve', '--data', dataDir, '--http', `127.0.0.1:${port}`, '--smtp', '127.0.0.1:0'],
-    { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log = [];
-  child.stderr.on('data', (chunk) => log.push(String(chunk)));
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('seam did not start:\n' + log.join(''))), 90_000);
-    child.stdout.on('data', (chunk) => {
-      if (String(chunk).includes('seam listening on')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`seam exited (${code}):\n` + log.join(''))));
-  });
-  return ready;
-}
-
-function killHard(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGKILL');
-  });
-}
-
-async function api(base, method, route, { token, cookie, csrf, body } = {}) {
-  const headers = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (cookie) headers.cookie = cookie;
-  if (csrf) headers['x-csrf-token'] = csrf;
-  const response = await fetch(base + route, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : null };
-}
-
-async function eventually(what, probe, timeout = EVENTUALLY) {
-  const started = Date.now();
-  for (;;) {
-    const found = await probe();
-    if (found) return found;
-    if (Date.now() - started > timeout) throw new Error('gave up waiting for ' + what);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Serves the shop's pages: /en (English) and /ar (Arabic, right to left). */
 function pageServer(seamBase, settings) {
@@ -161,11 +86,7 @@ async function main() {
     });
     assert.equal(channel.status, 201, JSON.stringify(channel.json));
     settings.channelId = channel.json.id;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
 
     // 1. The visitor writes; the agent's reply through the API appears in the widget.
     const context = await browser.newContext();

@@ -3,15 +3,22 @@
 
 use std::sync::Arc;
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 use chrono::{DateTime, Utc};
 use seam_core::{
     Error, Result,
     conversation::{
         self, AssigneeFilter, Conversation, ConversationFilter, ConversationStatus,
-        ConversationUpdate, Priority,
+        ConversationUpdate, InboxItem, Priority, SearchQuery,
     },
     ids::{ChannelId, ConversationId, TeamId, UserId},
+    messaging::Refusal,
+    outbound,
     user::Actor,
 };
 use serde::{Deserialize, Deserializer, Serialize};
@@ -30,6 +37,8 @@ pub fn router() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/api/v1/conversations", get(list))
         .route("/api/v1/conversations/{id}", get(read).patch(update))
+        .route("/api/v1/conversations/{id}/read", post(mark_read))
+        .route("/api/v1/conversations/{id}/channels", get(reply_channels))
 }
 
 /// A conversation as clients see it (the same fields realtime events carry).
@@ -55,6 +64,41 @@ pub struct ConversationView {
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The customer's name (lists and reads; absent from realtime events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    /// The latest inbound or outbound message (lists and reads; absent from realtime events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PreviewView>,
+    /// The customer wrote since the caller last read it (lists and reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<bool>,
+}
+
+/// One line of the latest message, for the inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewView {
+    pub text: String,
+    /// `inbound` or `outbound`.
+    pub kind: String,
+    pub channel_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<InboxItem> for ConversationView {
+    fn from(item: InboxItem) -> Self {
+        ConversationView {
+            customer_name: item.customer_name,
+            preview: item.preview.map(|preview| PreviewView {
+                text: preview.text,
+                kind: preview.kind.as_str().to_string(),
+                channel_id: preview.channel_id.map(|id| id.0),
+                at: preview.at,
+            }),
+            unread: Some(item.unread),
+            ..ConversationView::from(item.conversation)
+        }
+    }
 }
 
 impl From<Conversation> for ConversationView {
@@ -76,6 +120,9 @@ impl From<Conversation> for ConversationView {
             resolved_at: c.resolved_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            customer_name: None,
+            preview: None,
+            unread: None,
         }
     }
 }
@@ -93,6 +140,8 @@ pub struct ListQuery {
     /// A channel id: conversations with a message through it.
     pub channel: Option<String>,
     pub label: Option<String>,
+    /// Text the customer's name, one of their addresses or a message contains.
+    pub q: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–100, default 25.
@@ -128,6 +177,7 @@ impl ListQuery {
             channel_id: page::parse_uuid("channel", present(&self.channel))?.map(ChannelId),
             label: present(&self.label).map(str::to_lowercase),
             customer_id: None,
+            query: SearchQuery::parse(self.q.as_deref().unwrap_or_default())?,
         })
     }
 }
@@ -149,7 +199,7 @@ pub(crate) async fn list(
     let filter = query.filter(&actor)?;
     let cursor = page::parse_cursor(present(&query.cursor))?;
     let limit = page::parse_limit(present(&query.limit))?;
-    let page = conversation::list_conversations(
+    let page = conversation::list_inbox(
         state.store.as_ref(),
         &actor,
         &filter,
@@ -175,7 +225,7 @@ pub(crate) async fn read(
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<Json<ConversationView>, ApiError> {
-    let found = conversation::get_conversation(state.store.as_ref(), &actor, id).await?;
+    let found = conversation::get_inbox_item(state.store.as_ref(), &actor, id).await?;
     Ok(Json(found.into()))
 }
 
@@ -266,7 +316,98 @@ pub(crate) async fn update(
         chrono::Utc::now(),
     )
     .await?;
-    Ok(Json(updated.into()))
+    let item = conversation::inbox_item_of(state.store.as_ref(), &actor, updated).await?;
+    Ok(Json(item.into()))
+}
+
+/// Marks the conversation read by the caller (its unread marker clears).
+#[utoipa::path(
+    post, path = "/api/v1/conversations/{id}/read", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses(
+        (status = 204, description = "Marked read"),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn mark_read(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<StatusCode, ApiError> {
+    conversation::mark_read(state.store.as_ref(), &actor, id, chrono::Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why a channel cannot take a free-form reply now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnavailableReason {
+    /// `opted_out`, `window_closed` or `not_available`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyChannelView {
+    pub channel_id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub available: bool,
+    pub reason: Option<UnavailableReason>,
+    /// Approved templates that can still go (WhatsApp).
+    pub templates: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyChannelsView {
+    pub items: Vec<ReplyChannelView>,
+    /// Always `null`: the list is whole.
+    pub next_cursor: Option<String>,
+    /// The channel the composer starts on.
+    pub default_channel_id: Option<Uuid>,
+}
+
+/// The channels a reply could go on, each with why it cannot when it cannot.
+#[utoipa::path(
+    get, path = "/api/v1/conversations/{id}/channels", tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The channels that reach the customer", body = ReplyChannelsView),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn reply_channels(
+    State(state): State<Arc<ApiState>>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<ReplyChannelsView>, ApiError> {
+    let found =
+        outbound::reply_channels(state.store.as_ref(), &actor, id, chrono::Utc::now()).await?;
+    Ok(Json(ReplyChannelsView {
+        items: found
+            .channels
+            .into_iter()
+            .map(|channel| ReplyChannelView {
+                channel_id: channel.channel_id.0,
+                kind: channel.kind.as_str().to_string(),
+                name: channel.name,
+                available: channel.available,
+                reason: channel.reason.map(|refusal| UnavailableReason {
+                    code: match refusal {
+                        Refusal::OptedOut { .. } => "opted_out",
+                        Refusal::WindowClosed { .. } => "window_closed",
+                        Refusal::NotAvailable { .. } => "not_available",
+                    }
+                    .to_string(),
+                    message: refusal.reason().to_string(),
+                }),
+                templates: channel.templates,
+            })
+            .collect(),
+        next_cursor: None,
+        default_channel_id: found.default_channel_id.map(|id| id.0),
+    }))
 }
 
 #[cfg(test)]

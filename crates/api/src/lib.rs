@@ -2,6 +2,7 @@
 //! layers. Handlers extract, call one core use case and map the result; no SQL, no business
 //! rules, no storage crate here.
 
+mod app;
 mod attachments;
 mod attributes;
 mod auth;
@@ -30,6 +31,7 @@ mod regroup;
 mod timeline;
 mod tracking;
 mod uploads;
+mod users;
 pub mod widget;
 
 use std::{sync::Arc, time::Duration};
@@ -39,9 +41,11 @@ use seam_core::ports::{Bus, FileStore, Store};
 use tower::ServiceBuilder;
 
 pub use crate::{
+    app::CONTENT_SECURITY_POLICY,
     authenticate::{Authenticated, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE},
     error::{ApiError, ErrorBody, ErrorDetail},
     openapi::ApiDoc,
+    realtime::AgentPresence,
 };
 
 /// What every handler shares.
@@ -55,6 +59,8 @@ pub struct ApiState {
     pub config: ApiConfig,
     /// The website chat widgets connected to this node (see `widget`).
     pub presence: Arc<widget::WidgetPresence>,
+    /// The agents with a realtime connection open on this node (their presence).
+    pub agents: Arc<realtime::AgentPresence>,
     /// Messaging channels: credentials, the public URL and the webhook intake.
     pub messaging: hooks::Messaging,
 }
@@ -113,8 +119,11 @@ pub fn router(state: ApiState) -> Router {
         .merge(realtime::router())
         .merge(tracking::router())
         .merge(timeline::router())
+        .merge(users::router())
         // Website chat: /widget.js, /widget/ws and the agent's typing signal.
         .merge(widget::router())
+        // The agent app: / and /assets/*.
+        .merge(app::router())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

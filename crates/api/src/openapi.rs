@@ -12,7 +12,7 @@ use utoipa::{
 use crate::{
     ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
     customers, duplicates, email, health, import, inbound, media, merges, messages, privacy,
-    profile, realtime, regroup, timeline, tracking, uploads, widget,
+    profile, realtime, regroup, timeline, tracking, uploads, users, widget,
 };
 
 #[derive(OpenApi)]
@@ -22,6 +22,7 @@ use crate::{
         health::healthz, health::readyz, health::metrics,
         auth::login, auth::logout, auth::create_token,
         conversations::list, conversations::read, conversations::update,
+        conversations::mark_read, conversations::reply_channels,
         messages::list, messages::send, attachments::download,
         uploads::create, media::serve,
         customers::search, customers::read,
@@ -37,6 +38,8 @@ use crate::{
         realtime::connect,
         tracking::identify, tracking::track, tracking::batch,
         timeline::list, timeline::orders,
+        users::read_me, users::update_me, users::set_presence, users::list, users::create,
+        users::update, users::read_workspace, users::update_workspace,
         // Website chat.
         widget::script, widget::connect, widget::agent_typing,
     ),

@@ -2,7 +2,11 @@
 //! `{"type", "workspace_id", "data"}` text frames; never reads or writes state. A client that
 //! cannot keep up is disconnected and catches up through the list APIs.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{
     Router,
@@ -15,7 +19,12 @@ use axum::{
     routing::get,
 };
 use futures::{SinkExt, StreamExt};
-use seam_core::{ports::Subscription, realtime::RealtimeEvent};
+use seam_core::{
+    ids::{UserId, WorkspaceId},
+    ports::Subscription,
+    realtime::RealtimeEvent,
+    user::{Presence, User},
+};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -38,6 +47,76 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn router() -> Router<Arc<ApiState>> {
     Router::new().route("/api/v1/realtime", get(connect))
+}
+
+/// The agents with a realtime connection open on this node, counted per user: a user with
+/// none is offline. Counted per node: a deployment of several nodes sees each node's own.
+#[derive(Debug, Default)]
+pub struct AgentPresence {
+    connections: Mutex<HashMap<UserId, usize>>,
+}
+
+impl AgentPresence {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts a new connection; true when it is the user's first.
+    fn join(&self, user_id: UserId) -> bool {
+        let Ok(mut connections) = self.connections.lock() else {
+            return false;
+        };
+        let count = connections.entry(user_id).or_insert(0);
+        *count += 1;
+        *count == 1
+    }
+
+    /// Forgets a connection; true when it was the user's last.
+    fn leave(&self, user_id: UserId) -> bool {
+        let Ok(mut connections) = self.connections.lock() else {
+            return false;
+        };
+        match connections.get_mut(&user_id) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                false
+            }
+            Some(_) => {
+                connections.remove(&user_id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_connected(&self, user_id: UserId) -> bool {
+        self.connections
+            .lock()
+            .map(|connections| connections.contains_key(&user_id))
+            .unwrap_or(false)
+    }
+
+    /// What others see of `user` now.
+    pub fn presence_of(&self, user: &User) -> Presence {
+        Presence::of(user.availability, self.is_connected(user.id))
+    }
+}
+
+/// Tells the workspace's agents that a user's presence changed.
+pub(crate) async fn announce_presence(
+    state: &ApiState,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+    presence: Presence,
+) {
+    let event = RealtimeEvent {
+        workspace_id,
+        topic: "presence.changed".into(),
+        data: serde_json::json!({ "user_id": user_id, "presence": presence.as_str() }),
+    };
+    if let Err(error) = state.bus.publish(event).await {
+        tracing::warn!(%error, "presence change not published");
+    }
 }
 
 /// What each text frame carries.
@@ -105,7 +184,28 @@ pub(crate) async fn connect(
     let upgrade = upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE);
-    Ok(upgrade.on_upgrade(move |socket| relay(socket, subscription)))
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let (workspace_id, user_id) = (actor.workspace_id, actor.user_id);
+        if state.agents.join(user_id) {
+            announce_current(&state, workspace_id, user_id).await;
+        }
+        relay(socket, subscription).await;
+        if state.agents.leave(user_id) {
+            announce_presence(&state, workspace_id, user_id, Presence::Offline).await;
+        }
+    }))
+}
+
+/// Announces the user's presence as their chosen availability makes it now.
+async fn announce_current(state: &ApiState, workspace_id: WorkspaceId, user_id: UserId) {
+    match state.store.get_user(workspace_id, user_id).await {
+        Ok(Some(user)) => {
+            let presence = state.agents.presence_of(&user);
+            announce_presence(state, workspace_id, user_id, presence).await;
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "presence not read"),
+    }
 }
 
 /// Pumps bus events into a bounded queue (closing when it overflows) and the queue into the

@@ -108,7 +108,7 @@ pub(crate) async fn login(
     })
 }
 
-async fn create_channel(session: &Session) -> anyhow::Result<(String, String)> {
+pub(crate) async fn create_channel(session: &Session) -> anyhow::Result<(String, String)> {
     let response = session
         .http
         .post(format!("{}/api/v1/channels", session.url))

@@ -3,11 +3,13 @@
 //! in the database, and measures the raw limit: the same rows written directly with sqlx in the
 //! same transaction pattern on the same database. `seam-bench import` measures the customer
 //! import instead (see `import`), `seam-bench track` event ingest through the batch endpoint, `seam-bench smtp` mail
-//! ingest through the SMTP listener, `seam-bench hooks` and `outbound` the messaging channels.
+//! ingest through the SMTP listener, `seam-bench hooks` and `outbound` the messaging channels,
+//! `seam-bench inbox` the agent app's inbox page.
 
 mod corpus;
 mod driver;
 mod import;
+mod inbox;
 mod messaging;
 mod raw;
 mod smtp;
@@ -75,6 +77,10 @@ async fn main() -> anyhow::Result<()> {
         } else {
             messaging::outbound(&options).await
         };
+    }
+    if std::env::args().nth(1).as_deref() == Some("inbox") {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        return inbox::run(&inbox::InboxOptions::parse_from(std::env::args().skip(1))).await;
     }
     if std::env::args().nth(1).as_deref() == Some("track") {
         let _ = rustls::crypto::ring::default_provider().install_default();

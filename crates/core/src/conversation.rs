@@ -115,6 +115,189 @@ pub struct ConversationFilter {
     pub channel_id: Option<ChannelId>,
     pub label: Option<String>,
     pub customer_id: Option<CustomerId>,
+    /// Words the customer's name (folded as in `text::fold`), one of their addresses or a
+    /// message's text contains.
+    pub query: Option<SearchQuery>,
+}
+
+/// A search of the inbox: the text as typed, lower-cased, and folded for names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub lower: String,
+    pub folded: String,
+}
+
+impl SearchQuery {
+    /// `None` for blank text; at most 100 characters.
+    pub fn parse(text: &str) -> Result<Option<Self>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > 100 {
+            return Err(Error::invalid("q", "has more than 100 characters"));
+        }
+        Ok(Some(SearchQuery {
+            lower: text.to_lowercase(),
+            folded: crate::text::fold(text),
+        }))
+    }
+}
+
+/// What the inbox shows beside a conversation, read for one user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationSummary {
+    pub conversation_id: ConversationId,
+    pub customer_name: Option<String>,
+    /// The latest inbound or outbound message (notes and activities are not previewed).
+    pub preview: Option<Preview>,
+    /// When the customer last wrote in this conversation.
+    pub last_inbound_at: Option<Timestamp>,
+    /// When the user last opened it.
+    pub read_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Preview {
+    /// The message's text on one line, at most [`PREVIEW_CHARS`] characters.
+    pub text: String,
+    pub kind: crate::message::MessageKind,
+    pub channel_id: Option<ChannelId>,
+    pub at: Timestamp,
+}
+
+/// Longest preview text.
+pub const PREVIEW_CHARS: usize = 160;
+
+impl Preview {
+    /// The first [`PREVIEW_CHARS`] characters of `text` with its whitespace collapsed.
+    pub fn text_of(text: &str) -> String {
+        let mut line = String::new();
+        for (count, word) in text.split_whitespace().enumerate() {
+            if count > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            if line.chars().count() > PREVIEW_CHARS {
+                break;
+            }
+        }
+        if line.chars().count() > PREVIEW_CHARS {
+            let mut cut: String = line.chars().take(PREVIEW_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            line
+        }
+    }
+}
+
+/// A conversation as one agent's inbox shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboxItem {
+    pub conversation: Conversation,
+    pub customer_name: Option<String>,
+    pub preview: Option<Preview>,
+    /// The customer wrote after this user last opened the conversation.
+    pub unread: bool,
+}
+
+impl InboxItem {
+    fn new(conversation: Conversation, summary: Option<ConversationSummary>) -> Self {
+        match summary {
+            None => InboxItem {
+                conversation,
+                customer_name: None,
+                preview: None,
+                unread: false,
+            },
+            Some(summary) => InboxItem {
+                conversation,
+                customer_name: summary.customer_name,
+                preview: summary.preview,
+                unread: match (summary.last_inbound_at, summary.read_at) {
+                    (None, _) => false,
+                    (Some(_), None) => true,
+                    (Some(inbound), Some(read)) => inbound > read,
+                },
+            },
+        }
+    }
+}
+
+async fn decorate(
+    store: &dyn Store,
+    actor: &Actor,
+    conversations: Vec<Conversation>,
+) -> Result<Vec<InboxItem>> {
+    let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
+    let mut summaries = store
+        .conversation_summaries(actor.workspace_id, actor.user_id, &ids)
+        .await?;
+    Ok(conversations
+        .into_iter()
+        .map(|conversation| {
+            let found = summaries
+                .iter()
+                .position(|summary| summary.conversation_id == conversation.id)
+                .map(|at| summaries.swap_remove(at));
+            InboxItem::new(conversation, found)
+        })
+        .collect())
+}
+
+/// One page of the inbox: conversations with their customer's name, a preview and whether
+/// the actor has read them.
+pub async fn list_inbox(
+    store: &dyn Store,
+    actor: &Actor,
+    filter: &ConversationFilter,
+    cursor: Option<&Cursor>,
+    limit: Option<u32>,
+) -> Result<Page<InboxItem>> {
+    let page = list_conversations(store, actor, filter, cursor, limit).await?;
+    Ok(Page {
+        items: decorate(store, actor, page.items).await?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// One conversation as the actor's inbox shows it.
+pub async fn get_inbox_item(
+    store: &dyn Store,
+    actor: &Actor,
+    id: ConversationId,
+) -> Result<InboxItem> {
+    let conversation = get_conversation(store, actor, id).await?;
+    let mut items = decorate(store, actor, vec![conversation]).await?;
+    items.pop().ok_or(Error::NotFound)
+}
+
+/// A conversation the caller already holds (one just changed), as the actor's inbox shows it.
+pub async fn inbox_item_of(
+    store: &dyn Store,
+    actor: &Actor,
+    conversation: Conversation,
+) -> Result<InboxItem> {
+    let mut items = decorate(store, actor, vec![conversation]).await?;
+    items.pop().ok_or(Error::NotFound)
+}
+
+/// Records that the actor has read the conversation up to now.
+pub async fn mark_read(
+    store: &dyn Store,
+    actor: &Actor,
+    id: ConversationId,
+    now: Timestamp,
+) -> Result<()> {
+    actor.require(Permission::ReadConversations)?;
+    let mut tx = store.begin().await?;
+    tx.get_conversation(actor.workspace_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.mark_conversation_read(actor.workspace_id, id, actor.user_id, now)
+        .await?;
+    tx.commit().await
 }
 
 /// One page of a list, newest first.

@@ -1,6 +1,8 @@
 //! The one outbound path: an agent's reply or note becomes a stored message and, for replies, a
 //! delivery job in the same transaction. Workers report back through [`record_delivery`].
 
+use serde::Serialize;
+
 use crate::{
     Error, Result, Timestamp,
     channel::{Channel, ChannelKind},
@@ -407,20 +409,7 @@ async fn alternatives(
         if can_deliver(&channel).is_err() {
             continue;
         }
-        let reachable = match channel.kind {
-            ChannelKind::Email => store
-                .deliverable_email_of_customer(workspace_id, customer_id)
-                .await?
-                .is_some(),
-            ChannelKind::Webchat => identities
-                .iter()
-                .any(|identity| identity.kind == crate::identity::IdentityKind::Visitor),
-            kind if messaging::is_messaging(kind) => {
-                messaging::recipient(&channel, None, &identities).is_some()
-            }
-            _ => false,
-        };
-        if !reachable {
+        if !reachable(store, workspace_id, customer_id, &channel, &identities).await? {
             continue;
         }
         let free_form = if messaging::is_messaging(channel.kind) {
@@ -453,6 +442,130 @@ async fn alternatives(
         }
     }
     Ok(found)
+}
+
+/// Whether the customer has an address `channel` can deliver to.
+async fn reachable(
+    store: &dyn Store,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+    channel: &Channel,
+    identities: &[Identity],
+) -> Result<bool> {
+    Ok(match channel.kind {
+        ChannelKind::Email => store
+            .deliverable_email_of_customer(workspace_id, customer_id)
+            .await?
+            .is_some(),
+        ChannelKind::Webchat => identities
+            .iter()
+            .any(|identity| identity.kind == crate::identity::IdentityKind::Visitor),
+        kind if messaging::is_messaging(kind) => {
+            messaging::recipient(channel, None, identities).is_some()
+        }
+        _ => false,
+    })
+}
+
+/// A channel a reply in a conversation could go on, and whether it can now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplyChannel {
+    pub channel_id: ChannelId,
+    pub kind: ChannelKind,
+    pub name: String,
+    /// Free-form text can go now.
+    pub available: bool,
+    /// Why not, when it cannot: `opted_out`, `window_closed`, `not_available`.
+    pub reason: Option<messaging::Refusal>,
+    /// Approved templates that can go even when free-form text cannot (WhatsApp).
+    pub templates: Vec<String>,
+}
+
+/// Where a reply in a conversation can go.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplyChannels {
+    /// Every channel of the workspace that can reach the customer, usable ones first.
+    pub channels: Vec<ReplyChannel>,
+    /// The channel the customer last wrote on when it is usable, else the first usable one.
+    pub default_channel_id: Option<ChannelId>,
+}
+
+/// The channels a reply in conversation `id` could go on, each with the reason it cannot
+/// when it cannot: the same rules `send_reply` applies (delivery settings, consent, the
+/// providers' windows).
+pub async fn reply_channels(
+    store: &dyn Store,
+    actor: &Actor,
+    id: ConversationId,
+    now: Timestamp,
+) -> Result<ReplyChannels> {
+    actor.require(Permission::ReadConversations)?;
+    let conversation = store
+        .get_conversation(actor.workspace_id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let workspace_id = conversation.workspace_id;
+    let customer_id = conversation.customer_id;
+    let identities: Vec<Identity> = store
+        .identities_of_customers(workspace_id, &[customer_id])
+        .await?
+        .into_iter()
+        .map(|held| held.identity)
+        .collect();
+    let mut channels = Vec::new();
+    for channel in store.list_channels(workspace_id).await? {
+        let used = conversation.last_channel_id == Some(channel.id);
+        if !used && !reachable(store, workspace_id, customer_id, &channel, &identities).await? {
+            continue;
+        }
+        let templates: Vec<String> = messaging::templates(&channel)
+            .into_iter()
+            .map(|template| template.name)
+            .collect();
+        let refusal = match can_deliver(&channel) {
+            Err(error) => Some(messaging::Refusal::NotAvailable {
+                reason: error.to_string(),
+            }),
+            Ok(()) if messaging::is_messaging(channel.kind) => {
+                let (reach, _) = reach_of(store, workspace_id, customer_id, &channel).await?;
+                messaging::may_write(&channel, &reach, Content::FreeForm, now).err()
+            }
+            Ok(()) => store
+                .get_consent(workspace_id, customer_id, channel.kind)
+                .await?
+                .filter(|consent| consent.status == ConsentStatus::OptedOut)
+                .map(|_| messaging::Refusal::OptedOut {
+                    reason: format!(
+                        "the customer opted out of {} messages",
+                        channel.kind.as_str()
+                    ),
+                }),
+        };
+        channels.push(ReplyChannel {
+            channel_id: channel.id,
+            kind: channel.kind,
+            name: channel.name.clone(),
+            available: refusal.is_none(),
+            templates: if matches!(refusal, Some(messaging::Refusal::OptedOut { .. })) {
+                Vec::new()
+            } else {
+                templates
+            },
+            reason: refusal,
+        });
+    }
+    channels.sort_by_key(|channel| !channel.available);
+    let default_channel_id = channels
+        .iter()
+        .find(|channel| {
+            channel.available && conversation.last_channel_id == Some(channel.channel_id)
+        })
+        .or_else(|| channels.iter().find(|channel| channel.available))
+        .map(|channel| channel.channel_id);
+    Ok(ReplyChannels {
+        channels,
+        default_channel_id,
+    })
 }
 
 async fn choose_channel(

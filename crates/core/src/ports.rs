@@ -11,7 +11,7 @@ use crate::{
     channel::{Channel, ChannelKind},
     commerce::{CustomerOrders, Order, Return},
     consent::Consent,
-    conversation::{Conversation, ConversationFilter, Page},
+    conversation::{Conversation, ConversationFilter, ConversationSummary, Page},
     cursor::Cursor,
     customer::{Customer, CustomerIdentity, CustomerProfile},
     duplicates::{Dismissal, DuplicateCursor, DuplicatePage},
@@ -145,6 +145,13 @@ pub trait Store: Send + Sync {
         workspace_id: WorkspaceId,
         id: ConversationId,
     ) -> Result<Option<Conversation>>;
+    /// The inbox's extras for each listed conversation, read for `user_id`, in no order.
+    async fn conversation_summaries(
+        &self,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
+        ids: &[ConversationId],
+    ) -> Result<Vec<ConversationSummary>>;
     /// Newest first; `cursor` is the (created_at, id) of the previous page's last item.
     async fn list_messages(
         &self,
@@ -327,6 +334,19 @@ pub trait Tx: Send {
     /// Fails with `Conflict` when the email is taken.
     async fn insert_user(&mut self, user: &User) -> Result<()>;
     async fn get_user(&mut self, workspace_id: WorkspaceId, id: UserId) -> Result<Option<User>>;
+    async fn list_users(&mut self, workspace_id: WorkspaceId) -> Result<Vec<User>>;
+    /// Saves name, role, language and availability.
+    async fn update_user(&mut self, user: &User) -> Result<()>;
+    /// Saves name, region, time zone, languages, continuity and reopen window.
+    async fn update_workspace(&mut self, workspace: &Workspace) -> Result<()>;
+    /// Records that `user_id` read the conversation at `at` (later reads replace earlier ones).
+    async fn mark_conversation_read(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        at: Timestamp,
+    ) -> Result<()>;
     async fn insert_team(
         &mut self,
         workspace_id: WorkspaceId,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
-use crate::{Error, Result, Timestamp, identity::IdentityKind, ids::WorkspaceId};
+use crate::{Error, Result, Timestamp, identity::IdentityKind, ids::WorkspaceId, user::Language};
 
 /// How inbound messages find their conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +45,10 @@ pub struct Workspace {
     pub continuity: Continuity,
     pub reopen_window_secs: i64,
     pub identity_rules: IdentityRules,
+    /// IANA name, e.g. `Asia/Riyadh`: business hours and reports follow it.
+    pub time_zone: String,
+    /// The languages the workspace serves, at least one; the first is the default.
+    pub languages: Vec<Language>,
     pub created_at: Timestamp,
 }
 
@@ -125,6 +129,8 @@ impl Workspace {
             continuity: Continuity::Customer,
             reopen_window_secs: DEFAULT_REOPEN_WINDOW_SECS,
             identity_rules: IdentityRules::default(),
+            time_zone: "UTC".into(),
+            languages: vec![Language::En],
             created_at: now,
         }
     }
@@ -157,6 +163,103 @@ pub async fn ensure_workspace(
     let workspace = Workspace::new(name, region, now);
     let mut tx = store.begin().await?;
     tx.insert_workspace(&workspace).await?;
+    tx.commit().await?;
+    Ok(workspace)
+}
+
+/// Longest reopen window a workspace may set: 90 days.
+pub const MAX_REOPEN_WINDOW_SECS: i64 = 90 * 24 * 3600;
+
+/// The actor's workspace; every member may read it.
+pub async fn workspace_settings(
+    store: &dyn crate::ports::Store,
+    actor: &crate::user::Actor,
+) -> Result<Workspace> {
+    actor.require(crate::user::Permission::ReadConversations)?;
+    store
+        .get_workspace(actor.workspace_id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// A change to the workspace's settings; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WorkspaceUpdate {
+    pub name: Option<String>,
+    pub default_region: Option<String>,
+    pub time_zone: Option<String>,
+    pub languages: Option<Vec<Language>>,
+    pub continuity: Option<Continuity>,
+    pub reopen_window_secs: Option<i64>,
+}
+
+/// Changes the settings (admins and owners), each value checked.
+pub async fn update_workspace(
+    store: &dyn crate::ports::Store,
+    actor: &crate::user::Actor,
+    update: WorkspaceUpdate,
+) -> Result<Workspace> {
+    actor.require(crate::user::Permission::ManageWorkspace)?;
+    let mut tx = store.begin().await?;
+    let mut workspace = tx
+        .get_workspace(actor.workspace_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Some(name) = update.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid("name", "must have 1 to 100 characters"));
+        }
+        workspace.name = name.to_string();
+    }
+    if let Some(region) = update.default_region {
+        let region = region.trim().to_ascii_uppercase();
+        if region.parse::<phonenumber::country::Id>().is_err() {
+            return Err(Error::invalid(
+                "default_region",
+                "is not an ISO 3166 region code",
+            ));
+        }
+        workspace.default_region = region;
+    }
+    if let Some(zone) = update.time_zone {
+        let zone = zone.trim();
+        if zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(Error::invalid(
+                "time_zone",
+                "is not an IANA time zone such as Asia/Riyadh",
+            ));
+        }
+        workspace.time_zone = zone.to_string();
+    }
+    if let Some(languages) = update.languages {
+        let mut unique: Vec<Language> = Vec::with_capacity(languages.len());
+        for language in languages {
+            if !unique.contains(&language) {
+                unique.push(language);
+            }
+        }
+        if unique.is_empty() {
+            return Err(Error::invalid(
+                "languages",
+                "must name at least one language",
+            ));
+        }
+        workspace.languages = unique;
+    }
+    if let Some(continuity) = update.continuity {
+        workspace.continuity = continuity;
+    }
+    if let Some(window) = update.reopen_window_secs {
+        if !(0..=MAX_REOPEN_WINDOW_SECS).contains(&window) {
+            return Err(Error::invalid(
+                "reopen_window_secs",
+                "must be between 0 and 7776000 (90 days)",
+            ));
+        }
+        workspace.reopen_window_secs = window;
+    }
+    tx.update_workspace(&workspace).await?;
     tx.commit().await?;
     Ok(workspace)
 }

@@ -115,6 +115,7 @@ pub async fn start(config: &Config, database: seam_store::Database) -> anyhow::R
             ..seam_api::ApiConfig::default()
         },
         presence: presence.clone(),
+        agents: Arc::new(seam_api::AgentPresence::new()),
         messaging: hooks.clone(),
     };
     let router = seam_api::router(state);

@@ -12,7 +12,7 @@ use seam_core::{
     channel::{Channel, ChannelKind},
     commerce::CustomerOrders,
     consent::Consent,
-    conversation::{Conversation, ConversationFilter, Page},
+    conversation::{Conversation, ConversationFilter, ConversationSummary, Page},
     cursor::Cursor,
     customer::CustomerProfile,
     duplicates::{Dismissal, DuplicateCursor, DuplicatePage},
@@ -222,6 +222,15 @@ impl<D: Driver> Store for SqlStore<D> {
         conversations::get::<D>(workspace_id, id)
             .optional(&mut *self.read().await?)
             .await
+    }
+
+    async fn conversation_summaries(
+        &self,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
+        ids: &[ConversationId],
+    ) -> Result<Vec<ConversationSummary>> {
+        conversations::summaries::<D>(&mut *self.read().await?, workspace_id, user_id, ids).await
     }
 
     async fn list_messages(

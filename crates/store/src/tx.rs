@@ -221,6 +221,35 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.optional(users::get(workspace_id, id)).await
     }
 
+    async fn list_users(&mut self, workspace_id: WorkspaceId) -> Result<Vec<User>> {
+        self.all(users::list(workspace_id)).await
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<()> {
+        self.execute(users::update(user)).await.map(drop)
+    }
+
+    async fn update_workspace(&mut self, workspace: &Workspace) -> Result<()> {
+        self.execute(workspaces::update(workspace)).await.map(drop)
+    }
+
+    async fn mark_conversation_read(
+        &mut self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.execute(conversations::mark_read(
+            workspace_id,
+            conversation_id,
+            user_id,
+            at,
+        ))
+        .await
+        .map(drop)
+    }
+
     async fn insert_team(
         &mut self,
         workspace_id: WorkspaceId,

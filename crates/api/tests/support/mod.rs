@@ -176,6 +176,14 @@ impl Store for FakeStore {
     ) -> Result<Option<Conversation>> {
         Ok(None)
     }
+    async fn conversation_summaries(
+        &self,
+        _: WorkspaceId,
+        _: UserId,
+        _: &[ConversationId],
+    ) -> Result<Vec<seam_core::conversation::ConversationSummary>> {
+        Ok(Vec::new())
+    }
     async fn list_messages(
         &self,
         _: WorkspaceId,
@@ -459,6 +467,7 @@ pub fn app_with(
         metrics,
         config,
         presence: Arc::new(seam_api::widget::WidgetPresence::new()),
+        agents: Arc::new(seam_api::AgentPresence::new()),
         messaging: seam_api::hooks::Messaging {
             vault: Arc::new(NoVault),
             public_url: "http://127.0.0.1:8080".into(),

@@ -62,6 +62,8 @@ async fn main() -> anyhow::Result<()> {
         email: format!("owner-{}@bench.example", uuid::Uuid::now_v7().simple()),
         name: "Bench".to_string(),
         role: Role::Owner,
+        language: None,
+        availability: seam_core::user::Availability::Online,
         password_hash: "$argon2id$placeholder".to_string(),
         failed_logins: 0,
         locked_until: None,

@@ -3,15 +3,18 @@
 //! workspace.
 
 use seam_core::{
-    Result,
+    Result, Timestamp,
     conversation::{
-        AssigneeFilter, Conversation, ConversationFilter, ConversationStatus, Page, Priority,
+        AssigneeFilter, Conversation, ConversationFilter, ConversationStatus, ConversationSummary,
+        Page, Preview, Priority,
     },
     cursor::Cursor,
     ids::{ChannelId, ConversationId, CustomerId, TeamId, UserId, WorkspaceId},
+    message::MessageKind,
 };
+use uuid::Uuid;
 
-use super::page_end;
+use super::{customers::contains_pattern, page_end};
 use crate::driver::{Columns, Conn, Driver, Select, Sql};
 
 macro_rules! columns {
@@ -198,6 +201,17 @@ pub(crate) async fn list<D: Driver>(
             param()
         ));
     }
+    if filter.query.is_some() {
+        let (lower, folded) = (param(), param());
+        sql.push_str(&format!(
+            " AND (EXISTS (SELECT 1 FROM customers cu WHERE cu.id = c.customer_id
+                    AND (lower(cu.name) LIKE {lower} ESCAPE '\\' OR cu.name_key LIKE {folded} ESCAPE '\\'))
+                OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.customer_id
+                    AND lower(i.value) LIKE {lower} ESCAPE '\\')
+                OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+                    AND lower(m.text) LIKE {lower} ESCAPE '\\'))"
+        ));
+    }
     if cursor.is_some() {
         let (at, id) = (param(), param());
         // The first condition is a plain range both planners can take from the index.
@@ -229,6 +243,11 @@ pub(crate) async fn list<D: Driver>(
     if let Some(channel) = filter.channel_id {
         statement = statement.uuid(channel.0);
     }
+    if let Some(query) = &filter.query {
+        statement = statement
+            .text(&contains_pattern(&query.lower))
+            .text(&contains_pattern(&query.folded));
+    }
     if let Some(cursor) = cursor {
         statement = statement.time(cursor.at).uuid(cursor.id);
     }
@@ -242,6 +261,111 @@ pub(crate) async fn list<D: Driver>(
         id: conversation.id.0,
     });
     Ok(Page { items, next_cursor })
+}
+
+/// The customer's name, the latest inbound or outbound message and the user's last read of
+/// each listed conversation: one statement for the page plus one for the previews.
+pub(crate) async fn summaries<D: Driver>(
+    conn: &mut Conn<D>,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+    ids: &[ConversationId],
+) -> Result<Vec<ConversationSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let sql = format!(
+        "SELECT c.id, cu.name AS customer_name,
+            (SELECT m.id FROM messages m WHERE m.conversation_id = c.id
+                AND m.kind IN ('inbound', 'outbound')
+                ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS preview_id,
+            (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id
+                AND m.kind = 'inbound'
+                ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_inbound_at,
+            (SELECT r.read_at FROM conversation_reads r WHERE r.conversation_id = c.id
+                AND r.user_id = $2) AS read_at
+        FROM conversations c JOIN customers cu ON cu.id = c.customer_id
+        WHERE c.workspace_id = $1 AND c.id {}",
+        D::in_uuid_list(3)
+    );
+    let rows = Sql::<D>::assembled(sql)
+        .uuid(workspace_id.0)
+        .uuid(user_id.0)
+        .uuid_list(&ids)
+        .select(|row: Columns<'_, D>| {
+            Ok((
+                ConversationId(row.uuid("id")?),
+                row.opt_text("customer_name")?,
+                row.opt_uuid("preview_id")?,
+                row.opt_time("last_inbound_at")?,
+                row.opt_time("read_at")?,
+            ))
+        })
+        .all(conn)
+        .await?;
+    let preview_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.2).collect();
+    let previews = if preview_ids.is_empty() {
+        Vec::new()
+    } else {
+        Sql::<D>::assembled(format!(
+            "SELECT id, kind, channel_id, text, created_at FROM messages
+            WHERE workspace_id = $1 AND id {}",
+            D::in_uuid_list(2)
+        ))
+        .uuid(workspace_id.0)
+        .uuid_list(&preview_ids)
+        .select(|row: Columns<'_, D>| {
+            Ok((
+                row.uuid("id")?,
+                Preview {
+                    text: Preview::text_of(&row.text("text")?),
+                    kind: row.parsed("kind", MessageKind::parse)?,
+                    channel_id: row.opt_uuid("channel_id")?.map(ChannelId),
+                    at: row.time("created_at")?,
+                },
+            ))
+        })
+        .all(conn)
+        .await?
+    };
+    Ok(rows
+        .into_iter()
+        .map(
+            |(conversation_id, customer_name, preview_id, last_inbound_at, read_at)| {
+                ConversationSummary {
+                    conversation_id,
+                    customer_name,
+                    preview: preview_id.and_then(|wanted| {
+                        previews
+                            .iter()
+                            .find(|(id, _)| *id == wanted)
+                            .map(|(_, preview)| preview.clone())
+                    }),
+                    last_inbound_at,
+                    read_at,
+                }
+            },
+        )
+        .collect())
+}
+
+/// Records the user's latest read of a conversation.
+pub(crate) fn mark_read<D: Driver>(
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    user_id: UserId,
+    at: Timestamp,
+) -> Sql<D> {
+    Sql::<D>::new(
+        "INSERT INTO conversation_reads (conversation_id, user_id, workspace_id, read_at)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (conversation_id, user_id) DO UPDATE SET read_at = excluded.read_at",
+    )
+    .uuid(conversation_id.0)
+    .uuid(user_id.0)
+    .uuid(workspace_id.0)
+    .time(at)
 }
 
 /// Every conversation of a customer, oldest first (export).

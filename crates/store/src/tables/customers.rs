@@ -198,7 +198,7 @@ pub(crate) async fn get_profile<D: Driver>(
 }
 
 /// `LIKE` pattern matching `query` anywhere, with `%`, `_` and `\` taken literally.
-fn contains_pattern(query: &str) -> String {
+pub(crate) fn contains_pattern(query: &str) -> String {
     let mut pattern = String::with_capacity(query.len() + 2);
     pattern.push('%');
     for character in query.to_lowercase().chars() {

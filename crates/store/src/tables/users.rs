@@ -3,17 +3,18 @@
 //! workspace); everything else filters on the workspace.
 
 use seam_core::{
-    Result, Timestamp,
+    Error, Result, Timestamp,
     auth::{ApiToken, Session},
     ids::{ApiTokenId, UserId, WorkspaceId},
-    user::{Role, User},
+    user::{Availability, Language, Role, User},
 };
 
 use crate::driver::{Columns, Driver, Select, Sql};
 
 macro_rules! user_columns {
     () => {
-        "id, workspace_id, email, name, role, password_hash, failed_logins, locked_until, created_at"
+        "id, workspace_id, email, name, role, language, availability, password_hash, failed_logins, \
+        locked_until, created_at"
     };
 }
 
@@ -24,6 +25,14 @@ fn read_user<D: Driver>(row: Columns<'_, D>) -> Result<User> {
         email: row.text("email")?,
         name: row.text("name")?,
         role: row.parsed("role", Role::parse)?,
+        language: row
+            .opt_text("language")?
+            .map(|code| {
+                Language::parse(&code)
+                    .ok_or_else(|| Error::internal(format!("stored language {code:?}")))
+            })
+            .transpose()?,
+        availability: row.parsed("availability", Availability::parse)?,
         password_hash: row.text("password_hash")?,
         failed_logins: row.i32("failed_logins")?,
         locked_until: row.opt_time("locked_until")?,
@@ -36,13 +45,15 @@ pub(crate) fn insert<D: Driver>(user: &User) -> Sql<D> {
     Sql::<D>::new(concat!(
         "INSERT INTO users (",
         user_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .uuid(user.id.0)
     .uuid(user.workspace_id.0)
     .text(&user.email)
     .text(&user.name)
     .text(user.role.as_str())
+    .opt_text(user.language.map(Language::as_str))
+    .text(user.availability.as_str())
     .text(&user.password_hash)
     .i32(user.failed_logins)
     .opt_time(user.locked_until)
@@ -78,6 +89,20 @@ pub(crate) fn list<D: Driver>(workspace_id: WorkspaceId) -> Select<D, User> {
     ))
     .uuid(workspace_id.0)
     .select(read_user)
+}
+
+/// Saves what users and admins may change: name, role, language, availability.
+pub(crate) fn update<D: Driver>(user: &User) -> Sql<D> {
+    Sql::<D>::new(
+        "UPDATE users SET name = $3, role = $4, language = $5, availability = $6
+        WHERE workspace_id = $1 AND id = $2",
+    )
+    .uuid(user.workspace_id.0)
+    .uuid(user.id.0)
+    .text(&user.name)
+    .text(user.role.as_str())
+    .opt_text(user.language.map(Language::as_str))
+    .text(user.availability.as_str())
 }
 
 pub(crate) fn record_login<D: Driver>(

@@ -110,6 +110,8 @@ pub fn user(workspace_id: WorkspaceId, email: &str) -> User {
         email: email.to_string(),
         name: "Rana Haddad".to_string(),
         role: Role::Owner,
+        language: None,
+        availability: seam_core::user::Availability::Online,
         password_hash: "$argon2id$placeholder".to_string(),
         failed_logins: 0,
         locked_until: None,
