@@ -24,7 +24,11 @@
 //   8. a 5,000-message conversation opens and scrolls to its first message: the numbers go to
 //      target/artifacts/app-metrics.json (recorded, not asserted);
 //   9. screenshots of the demo: inbox and a cross-channel conversation in English and Arabic,
-//      admin in Persian (target/artifacts; also docs/screenshots with SEAM_UPDATE_SCREENSHOTS=1).
+//      admin in Persian (target/artifacts; also docs/screenshots with SEAM_UPDATE_SCREENSHOTS=1);
+//  10. accessibility on the demo: axe-core's WCAG 2.x A and AA rules find nothing on the login,
+//      inbox (conversation, composer, customer panel) and admin screens in English and Arabic;
+//      Tab order and a visible focus ring; an iPad-sized screen, portrait and landscape, with
+//      touch (target/artifacts/tablet-*.png) — see app-access.mjs.
 // Any CSP violation, console error or page error fails the test, except the failed requests a
 // step provokes on purpose (a wrong password, a cut network).
 //
@@ -43,6 +47,7 @@ import {
   startSeam, tokenFor, EVENTUALLY,
 } from './lib.mjs';
 import { assertClean, inbound, messagesOf, openApp, PASSWORD, said, watchedPage } from './app-page.mjs';
+import { axeFlow, tabletFlow } from './app-access.mjs';
 import {
   agentFlow, channelsFlow, customerFlow, keyboardFlow, reconnectFlow, xssFlow,
 } from './app-conversation.mjs';
@@ -362,6 +367,8 @@ async function demoScreenshots(browser, problems) {
     await assertClean(page, problems);
     console.log('ok - screenshots of the demo: inbox and conversation in English and Arabic, admin in Persian');
     await context.close();
+    await axeFlow(browser, base, 'admin@example.com', best.id, problems);
+    await tabletFlow(browser, base, 'admin@example.com', best.id, problems);
   } finally {
     await killHard(seam);
     rmSync(dataDir, { recursive: true, force: true });

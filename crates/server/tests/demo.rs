@@ -39,6 +39,12 @@ async fn the_demo_owner_logs_in_and_finds_conversations_in_english_arabic_and_pe
 
     // Assert: the owner sees about fifty customers and their conversations.
     assert_eq!(session.user["role"], "owner");
+    let workspace = api.get("/api/v1/workspace").await.json;
+    assert_eq!(
+        workspace["languages"],
+        serde_json::json!(["en", "ar", "fa"])
+    );
+    assert_eq!(workspace["time_zone"], "Asia/Riyadh");
     let customers = api.list_all("/api/v1/customers").await;
     assert!(customers.len() >= 40, "only {} customers", customers.len());
     let conversations = api.list_all("/api/v1/conversations").await;

@@ -16,7 +16,7 @@ use seam_core::{
     inbound::{InboundMessage, RawIdentity, receive},
     outbound::{ChannelChoice, Reply, send_reply},
     ports::Store,
-    user::{Role, User, create_user},
+    user::{Language, Role, User, create_user},
     workspace::ensure_workspace,
 };
 
@@ -97,6 +97,18 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
         );
     }
     let actor = owner.actor();
+    // A business in Riyadh serving customers in Arabic, Persian and English.
+    seam_core::workspace::update_workspace(
+        store,
+        &actor,
+        seam_core::workspace::WorkspaceUpdate {
+            time_zone: Some("Asia/Riyadh".into()),
+            languages: Some(vec![Language::En, Language::Ar, Language::Fa]),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(fail)?;
     let api = seam_core::channel::create_channel(
         store,
         &actor,
