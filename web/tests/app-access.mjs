@@ -155,6 +155,11 @@ export async function tabletFlow(browser, base, email, conversationId, problems)
     const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('button[type="submit"]') !== null,
       { x: box.x + box.width / 2, y: box.y + box.height / 2 });
     assert.ok(hit, `${name}: nothing covers the send button`);
+    // The buttons that remove a label are big enough for a finger (at least 24 × 24 px).
+    const removers = await page.locator('.chip button').evaluateAll((buttons) =>
+      buttons.map((button) => { const r = button.getBoundingClientRect(); return [r.width, r.height]; }));
+    assert.ok(removers.length > 0, `${name}: the conversation shows its labels`);
+    for (const [w, h] of removers) assert.ok(w >= 24 && h >= 24, `${name}: a label's remove button is ${w}×${h} px`);
     await noSideways('conversation');
     if (name === 'portrait') await page.screenshot({ path: path.join(artifacts, 'tablet-conversation.png') });
     const back = page.locator('button.back');
