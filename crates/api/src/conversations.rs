@@ -17,7 +17,6 @@ use seam_core::{
         ConversationUpdate, InboxItem, Priority, SearchQuery,
     },
     ids::{ChannelId, ConversationId, TeamId, UserId},
-    messaging::Refusal,
     outbound,
     user::Actor,
 };
@@ -394,12 +393,7 @@ pub(crate) async fn reply_channels(
                 name: channel.name,
                 available: channel.available,
                 reason: channel.reason.map(|refusal| UnavailableReason {
-                    code: match refusal {
-                        Refusal::OptedOut { .. } => "opted_out",
-                        Refusal::WindowClosed { .. } => "window_closed",
-                        Refusal::NotAvailable { .. } => "not_available",
-                    }
-                    .to_string(),
+                    code: refusal.code().to_string(),
                     message: refusal.reason().to_string(),
                 }),
                 templates: channel.templates,

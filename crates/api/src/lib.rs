@@ -33,6 +33,7 @@ mod tracking;
 mod uploads;
 mod users;
 pub mod widget;
+mod workspace;
 
 use std::{sync::Arc, time::Duration};
 
@@ -120,6 +121,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(tracking::router())
         .merge(timeline::router())
         .merge(users::router())
+        .merge(workspace::router())
         // Website chat: /widget.js, /widget/ws and the agent's typing signal.
         .merge(widget::router())
         // The agent app: / and /assets/*.

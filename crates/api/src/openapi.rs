@@ -12,7 +12,7 @@ use utoipa::{
 use crate::{
     ApiState, attachments, attributes, auth, authenticate::SESSION_COOKIE, channels, conversations,
     customers, duplicates, email, health, import, inbound, media, merges, messages, privacy,
-    profile, realtime, regroup, timeline, tracking, uploads, users, widget,
+    profile, realtime, regroup, timeline, tracking, uploads, users, widget, workspace,
 };
 
 #[derive(OpenApi)]
@@ -39,7 +39,7 @@ use crate::{
         tracking::identify, tracking::track, tracking::batch,
         timeline::list, timeline::orders,
         users::read_me, users::update_me, users::set_presence, users::list, users::create,
-        users::update, users::read_workspace, users::update_workspace,
+        users::update, workspace::read_workspace, workspace::update_workspace,
         // Website chat.
         widget::script, widget::connect, widget::agent_typing,
     ),

@@ -108,6 +108,23 @@ pub(crate) async fn login(
     })
 }
 
+/// An API token for the logged-in user, for the calls a bench makes with `Bearer`.
+pub(crate) async fn create_token(session: &Session, name: &str) -> anyhow::Result<String> {
+    let response = session
+        .http
+        .post(format!("{}/api/v1/auth/tokens", session.url))
+        .header("cookie", &session.cookie)
+        .header("x-csrf-token", &session.csrf)
+        .json(&json!({ "name": name }))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("creating a token failed: HTTP {}", response.status());
+    }
+    let body: Value = response.json().await?;
+    Ok(body["token"].as_str().context("token")?.to_string())
+}
+
 pub(crate) async fn create_channel(session: &Session) -> anyhow::Result<(String, String)> {
     let response = session
         .http

@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 
-use crate::driver::{create_channel, login};
+use crate::driver::{create_channel, create_token, login};
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -85,20 +85,7 @@ pub async fn run(options: &InboxOptions) -> anyhow::Result<()> {
         .build()?;
     let session = login(&options.url, &options.email, &options.password, &http).await?;
     let (channel_id, secret) = create_channel(&session).await?;
-    let response = http
-        .post(format!("{}/api/v1/auth/tokens", options.url))
-        .header("cookie", &session.cookie)
-        .header("x-csrf-token", &session.csrf)
-        .json(&json!({ "name": "seam-bench inbox" }))
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!("creating a token failed: HTTP {}", response.status());
-    }
-    let token = response.json::<Value>().await?["token"]
-        .as_str()
-        .context("token")?
-        .to_string();
+    let token = create_token(&session, "seam-bench inbox").await?;
     let me: Value = http
         .get(format!("{}/api/v1/me", options.url))
         .bearer_auth(&token)

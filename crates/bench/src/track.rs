@@ -16,7 +16,7 @@ use clap::Parser;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
-use crate::driver::login;
+use crate::driver::{create_token, login};
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -42,22 +42,6 @@ pub struct TrackOptions {
     /// Customers identified before the measured run.
     #[arg(long, default_value_t = 5_000)]
     pub existing_customers: usize,
-}
-
-async fn token(options: &TrackOptions, http: &reqwest::Client) -> anyhow::Result<String> {
-    let session = login(&options.url, &options.email, &options.password, http).await?;
-    let response = http
-        .post(format!("{}/api/v1/auth/tokens", options.url))
-        .header("cookie", &session.cookie)
-        .header("x-csrf-token", &session.csrf)
-        .json(&json!({ "name": "seam-bench track" }))
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!("creating a token failed: HTTP {}", response.status());
-    }
-    let body: Value = response.json().await?;
-    Ok(body["token"].as_str().context("token")?.to_string())
 }
 
 /// Posts one batch; how many calls were stored.
@@ -90,7 +74,8 @@ pub async fn run(options: &TrackOptions) -> anyhow::Result<()> {
         .pool_max_idle_per_host(options.clients * 2)
         .timeout(Duration::from_secs(60))
         .build()?;
-    let token = token(options, &http).await?;
+    let session = login(&options.url, &options.email, &options.password, &http).await?;
+    let token = create_token(&session, "seam-bench track").await?;
     let run_id = chrono::Utc::now().timestamp_millis();
 
     let identifies: Vec<Value> = (0..options.existing_customers)

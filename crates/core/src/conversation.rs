@@ -269,8 +269,7 @@ pub async fn get_inbox_item(
     id: ConversationId,
 ) -> Result<InboxItem> {
     let conversation = get_conversation(store, actor, id).await?;
-    let mut items = decorate(store, actor, vec![conversation]).await?;
-    items.pop().ok_or(Error::NotFound)
+    inbox_item_of(store, actor, conversation).await
 }
 
 /// A conversation the caller already holds (one just changed), as the actor's inbox shows it.

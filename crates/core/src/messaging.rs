@@ -76,6 +76,15 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The stable code clients translate: `opted_out`, `window_closed` or `not_available`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::OptedOut { .. } => "opted_out",
+            Refusal::WindowClosed { .. } => "window_closed",
+            Refusal::NotAvailable { .. } => "not_available",
+        }
+    }
+
     pub fn reason(&self) -> &str {
         match self {
             Refusal::OptedOut { reason }
@@ -925,6 +934,20 @@ pub fn check_text(kind: ChannelKind, text: &str) -> std::result::Result<(), Refu
 mod tests {
     use super::*;
     use crate::ids::{ChannelId, WorkspaceId};
+
+    #[test]
+    fn a_refusal_code_is_the_code_it_is_serialised_with() {
+        for refusal in [
+            Refusal::OptedOut { reason: "a".into() },
+            Refusal::WindowClosed { reason: "b".into() },
+            Refusal::NotAvailable { reason: "c".into() },
+        ] {
+            assert_eq!(
+                serde_json::to_value(&refusal).unwrap()["code"],
+                refusal.code()
+            );
+        }
+    }
 
     fn channel(kind: ChannelKind, config: serde_json::Value) -> Channel {
         Channel {

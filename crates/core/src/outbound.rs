@@ -14,7 +14,7 @@ use crate::{
     ids::{ChannelId, ConversationId, CustomerId, MessageId, UploadId, WorkspaceId},
     jobs::{NewJob, kind},
     message::{DeliveryStatus, MAX_TEXT_BYTES, Message, MessageKind},
-    messaging::{self, Alternative, Content, Reach},
+    messaging::{self, Alternative, Content, Reach, Refusal},
     outbox::OutboxEvent,
     ports::{Store, Tx},
     uploads,
@@ -336,12 +336,7 @@ async fn plan_messaging(
             });
         }
     };
-    let identities: Vec<Identity> = store
-        .identities_of_customers(workspace_id, &[customer_id])
-        .await?
-        .into_iter()
-        .map(|held| held.identity)
-        .collect();
+    let identities = identities_of(store, workspace_id, customer_id).await?;
     let (identity, to) = messaging::recipient(channel, last_used.as_ref(), &identities)
         .ok_or_else(|| Error::Refused {
             reason: format!(
@@ -398,39 +393,20 @@ async fn alternatives(
     refused: &Channel,
     now: Timestamp,
 ) -> Result<Vec<Alternative>> {
-    let identities: Vec<Identity> = store
-        .identities_of_customers(workspace_id, &[customer_id])
-        .await?
-        .into_iter()
-        .map(|held| held.identity)
-        .collect();
+    let identities = identities_of(store, workspace_id, customer_id).await?;
     let mut found = Vec::new();
     for channel in store.list_channels(workspace_id).await? {
-        if can_deliver(&channel).is_err() {
+        if can_deliver(&channel).is_err()
+            || !reachable(store, workspace_id, customer_id, &channel, &identities).await?
+        {
             continue;
         }
-        if !reachable(store, workspace_id, customer_id, &channel, &identities).await? {
+        let refusal = refusal_on(store, workspace_id, customer_id, &channel, now).await?;
+        if matches!(refusal, Some(Refusal::OptedOut { .. })) {
             continue;
         }
-        let free_form = if messaging::is_messaging(channel.kind) {
-            let (reach, _) = reach_of(store, workspace_id, customer_id, &channel).await?;
-            let allowed = messaging::may_write(&channel, &reach, Content::FreeForm, now).is_ok();
-            if reach.consent == ConsentStatus::OptedOut {
-                continue;
-            }
-            allowed
-        } else {
-            store
-                .get_consent(workspace_id, customer_id, channel.kind)
-                .await?
-                .is_none_or(|consent| consent.status != ConsentStatus::OptedOut)
-        };
-        let free_form = free_form && channel.id != refused.id;
-        let mut templates: Vec<String> = messaging::templates(&channel)
-            .into_iter()
-            .map(|template| template.name)
-            .collect();
-        templates.dedup();
+        let free_form = refusal.is_none() && channel.id != refused.id;
+        let templates = template_names(&channel);
         if free_form || !templates.is_empty() {
             found.push(Alternative {
                 channel_id: channel.id,
@@ -442,6 +418,61 @@ async fn alternatives(
         }
     }
     Ok(found)
+}
+
+/// The customer's identities, wherever they came from.
+async fn identities_of(
+    store: &dyn Store,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+) -> Result<Vec<Identity>> {
+    Ok(store
+        .identities_of_customers(workspace_id, &[customer_id])
+        .await?
+        .into_iter()
+        .map(|held| held.identity)
+        .collect())
+}
+
+/// The names of the channel's approved templates, each once.
+fn template_names(channel: &Channel) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for template in messaging::templates(channel) {
+        if !names.contains(&template.name) {
+            names.push(template.name);
+        }
+    }
+    names
+}
+
+/// Why free-form text cannot go to the customer on `channel` now, or `None` when it can: the
+/// channel's delivery settings, the customer's consent, and the provider's window.
+async fn refusal_on(
+    store: &dyn Store,
+    workspace_id: WorkspaceId,
+    customer_id: CustomerId,
+    channel: &Channel,
+    now: Timestamp,
+) -> Result<Option<Refusal>> {
+    if let Err(error) = can_deliver(channel) {
+        return Ok(Some(Refusal::NotAvailable {
+            reason: error.to_string(),
+        }));
+    }
+    if messaging::is_messaging(channel.kind) {
+        let (reach, _) = reach_of(store, workspace_id, customer_id, channel).await?;
+        return Ok(messaging::may_write(channel, &reach, Content::FreeForm, now).err());
+    }
+    Ok(store
+        .get_consent(workspace_id, customer_id, channel.kind)
+        .await?
+        .filter(|consent| consent.status == ConsentStatus::OptedOut)
+        .map(|_| Refusal::OptedOut {
+            reason: format!(
+                "the customer opted out of {} messages",
+                channel.kind.as_str()
+            ),
+        }))
 }
 
 /// Whether the customer has an address `channel` can deliver to.
@@ -476,7 +507,7 @@ pub struct ReplyChannel {
     /// Free-form text can go now.
     pub available: bool,
     /// Why not, when it cannot: `opted_out`, `window_closed`, `not_available`.
-    pub reason: Option<messaging::Refusal>,
+    pub reason: Option<Refusal>,
     /// Approved templates that can go even when free-form text cannot (WhatsApp).
     pub templates: Vec<String>,
 }
@@ -506,50 +537,23 @@ pub async fn reply_channels(
         .ok_or(Error::NotFound)?;
     let workspace_id = conversation.workspace_id;
     let customer_id = conversation.customer_id;
-    let identities: Vec<Identity> = store
-        .identities_of_customers(workspace_id, &[customer_id])
-        .await?
-        .into_iter()
-        .map(|held| held.identity)
-        .collect();
+    let identities = identities_of(store, workspace_id, customer_id).await?;
     let mut channels = Vec::new();
     for channel in store.list_channels(workspace_id).await? {
         let used = conversation.last_channel_id == Some(channel.id);
         if !used && !reachable(store, workspace_id, customer_id, &channel, &identities).await? {
             continue;
         }
-        let templates: Vec<String> = messaging::templates(&channel)
-            .into_iter()
-            .map(|template| template.name)
-            .collect();
-        let refusal = match can_deliver(&channel) {
-            Err(error) => Some(messaging::Refusal::NotAvailable {
-                reason: error.to_string(),
-            }),
-            Ok(()) if messaging::is_messaging(channel.kind) => {
-                let (reach, _) = reach_of(store, workspace_id, customer_id, &channel).await?;
-                messaging::may_write(&channel, &reach, Content::FreeForm, now).err()
-            }
-            Ok(()) => store
-                .get_consent(workspace_id, customer_id, channel.kind)
-                .await?
-                .filter(|consent| consent.status == ConsentStatus::OptedOut)
-                .map(|_| messaging::Refusal::OptedOut {
-                    reason: format!(
-                        "the customer opted out of {} messages",
-                        channel.kind.as_str()
-                    ),
-                }),
-        };
+        let refusal = refusal_on(store, workspace_id, customer_id, &channel, now).await?;
         channels.push(ReplyChannel {
             channel_id: channel.id,
             kind: channel.kind,
             name: channel.name.clone(),
             available: refusal.is_none(),
-            templates: if matches!(refusal, Some(messaging::Refusal::OptedOut { .. })) {
+            templates: if matches!(refusal, Some(Refusal::OptedOut { .. })) {
                 Vec::new()
             } else {
-                templates
+                template_names(&channel)
             },
             reason: refusal,
         });

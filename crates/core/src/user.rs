@@ -238,16 +238,13 @@ impl User {
         now: Timestamp,
     ) -> Result<Self> {
         let email = Identity::parse_email("email", email)?.value;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::invalid("name", "is empty"));
-        }
+        let name = clean_name(name)?;
         let password_hash = crate::auth::hash_password(password)?;
         Ok(User {
             id: UserId::new(),
             workspace_id,
             email,
-            name: name.to_string(),
+            name,
             role,
             language: None,
             availability: Availability::Online,
@@ -310,6 +307,7 @@ pub struct UserUpdate {
     pub availability: Option<Availability>,
 }
 
+/// A user's name: 1 to 100 characters once trimmed.
 fn clean_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -368,11 +366,10 @@ pub async fn add_user(
     if new.role == Role::Owner && actor.role != Role::Owner {
         return Err(Error::Forbidden);
     }
-    let name = clean_name(&new.name)?;
     let mut user = User::new(
         actor.workspace_id,
         &new.email,
-        &name,
+        &new.name,
         new.role,
         &new.password,
         now,

@@ -136,6 +136,24 @@ impl Workspace {
     }
 }
 
+/// A workspace's name: 1 to 100 characters once trimmed.
+fn clean_name(field: &str, raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid(field, "must have 1 to 100 characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// An ISO 3166 region code such as `SA`, upper-cased.
+fn parse_region(field: &str, raw: &str) -> Result<String> {
+    let region = raw.trim().to_ascii_uppercase();
+    if region.parse::<phonenumber::country::Id>().is_err() {
+        return Err(Error::invalid(field, "is not an ISO 3166 region code"));
+    }
+    Ok(region)
+}
+
 /// Finds the workspace called `name`, or creates it. Used by the command line, which acts as
 /// the machine's operator rather than as a user.
 pub async fn ensure_workspace(
@@ -144,14 +162,8 @@ pub async fn ensure_workspace(
     default_region: &str,
     now: Timestamp,
 ) -> Result<Workspace> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid("workspace", "must have 1 to 100 characters"));
-    }
-    let region = default_region.trim().to_ascii_uppercase();
-    if region.parse::<phonenumber::country::Id>().is_err() {
-        return Err(Error::invalid("region", "is not an ISO 3166 region code"));
-    }
+    let name = clean_name("workspace", name)?;
+    let region = parse_region("region", default_region)?;
     if let Some(found) = store
         .list_workspaces()
         .await?
@@ -206,21 +218,10 @@ pub async fn update_workspace(
         .await?
         .ok_or(Error::NotFound)?;
     if let Some(name) = update.name {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::invalid("name", "must have 1 to 100 characters"));
-        }
-        workspace.name = name.to_string();
+        workspace.name = clean_name("name", &name)?;
     }
     if let Some(region) = update.default_region {
-        let region = region.trim().to_ascii_uppercase();
-        if region.parse::<phonenumber::country::Id>().is_err() {
-            return Err(Error::invalid(
-                "default_region",
-                "is not an ISO 3166 region code",
-            ));
-        }
-        workspace.default_region = region;
+        workspace.default_region = parse_region("default_region", &region)?;
     }
     if let Some(zone) = update.time_zone {
         let zone = zone.trim();
